@@ -1,0 +1,4 @@
+export * from './errors';
+export * from './rng';
+export * from './matrix';
+export * from './plotly-source';
