@@ -1,0 +1,148 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { join } from 'path';
+import {
+  Db, GradebookError, InputError, StudentGrade, computeFinalGrades, exportCanvasCsv, exportGradesCsv, getConfig, gradeOf,
+  importExtensions, importManifest, importResults, importRoster, importScores, initCourse, openGradebook, setOverride,
+  showLocal, writeReports,
+} from '../gradebook';
+
+/**
+ * Gradebook CLI: every command works on one SQLite file (--db) and prints a
+ * short text summary, or JSON with --json.
+ */
+
+interface Globals {
+  db: string;
+  json?: boolean;
+}
+
+function output(globals: Globals, value: unknown, text: string): void {
+  process.stdout.write(globals.json ? `${JSON.stringify(value, null, 2)}\n` : `${text}\n`);
+}
+
+/** Opens the database, runs the command, closes it; errors become a message and exit code 1. */
+function withDb(cmd: Command, fn: (db: Db, g: Globals) => void): void {
+  const g = cmd.optsWithGlobals() as Globals;
+  let db: Db | undefined;
+  try {
+    db = openGradebook(g.db);
+    fn(db, g);
+  } catch (e) {
+    const err = e as Error;
+    if (g.json) process.stdout.write(`${JSON.stringify({ error: err.message, problems: (err as InputError).problems })}\n`);
+    else process.stderr.write(`gradebook: ${err.message}\n`);
+    if (!(err instanceof GradebookError)) process.stderr.write(`${err.stack}\n`);
+    process.exitCode = 1;
+  } finally {
+    db?.close();
+  }
+}
+
+function studentText(g: StudentGrade, zone: string): string {
+  const lines = [`${g.studentId}  ${g.name}  section ${g.section}  team ${g.team}`];
+  for (const i of g.items) {
+    const detail = i.status === 'excused' ? 'excused'
+      : i.status === 'missing' ? 'missing → 0'
+      : `raw ${i.raw}${i.penalty ? ` − late ${i.penalty}` : ''} = ${i.final}/${i.maxPoints}${i.source === 'manual' ? ' (manual)' : i.source === 'team' ? ` (team ${i.teamPoints}${i.adjustment ? `, adjustment ${i.adjustment}` : ''})` : ''}`;
+    const when = i.submittedAt ? `  submitted ${showLocal(i.submittedAt, zone)}` : '';
+    const ext = i.extension ? `  extension ${i.extension}` : '';
+    lines.push(`  ${i.assignment.padEnd(10)} ${detail}${when}${ext}${i.counts ? '' : '  (not counted)'}`);
+  }
+  for (const c of g.components) lines.push(`  ${c.title.padEnd(18)} ${c.pct === null ? 'excused' : `${c.pct.toFixed(2)} %`}  weight ${c.weight} % (used ${c.effectiveWeight.toFixed(2)} %)`);
+  lines.push(`  final ${g.finalRounded === null ? '—' : `${g.finalRounded.toFixed(2)} %`}  letter ${g.letter || '—'}`);
+  return lines.join('\n');
+}
+
+export function buildProgram(): Command {
+  const program = new Command('gradebook')
+    .description('Course gradebook: import scores, apply late penalties, compute final grades, export and report.')
+    .option('--db <path>', 'gradebook database file', join('build', 'gradebook.sqlite'))
+    .option('--json', 'print machine-readable JSON')
+    .showHelpAfterError();
+
+  const summary = (what: string) => (s: { file: string; rows: number; changes: number }) => `${what} ${s.file}: ${s.rows} rows, ${s.changes} change${s.changes === 1 ? '' : 's'}`;
+
+  program.command('init').description('store (or update) the course config; validates it first')
+    .requiredOption('--config <course.yaml>', 'course config file')
+    .action((opts: { config: string }, cmd: Command) => withDb(cmd, (db, g) => {
+      const r = initCourse(db, opts.config);
+      output(g, { course: r.config.course, changes: r.changes }, `course ${r.config.course.id}: config ${r.changes ? 'stored' : 'unchanged'} (${r.config.assignments.length} assignments)`);
+    }));
+
+  program.command('import-roster <csv>').description('import students: student_id,name,email,section,team[,login][,canvas_id]')
+    .action((file: string, _o: unknown, cmd: Command) => withDb(cmd, (db, g) => {
+      const s = importRoster(db, file);
+      output(g, s, summary('roster')(s));
+    }));
+
+  program.command('import-scores <assignment> <csv>').description('import manual scores (student_id,points[,comment][,submitted_at]), team scores (team,points) or adjustments (student_id,adjustment)')
+    .action((assignment: string, file: string, _o: unknown, cmd: Command) => withDb(cmd, (db, g) => {
+      const s = importScores(db, file, assignment);
+      output(g, s, summary(`scores ${assignment}`)(s));
+    }));
+
+  program.command('import-results <path>').description('import autograder result JSON (a folder of files or one file with an array)')
+    .action((path: string, _o: unknown, cmd: Command) => withDb(cmd, (db, g) => {
+      const s = importResults(db, path);
+      output(g, s, summary('results')(s));
+    }));
+
+  program.command('import-manifest <assignment> <csv>').description('import submission times: student_id,file,submitted_at')
+    .action((assignment: string, file: string, _o: unknown, cmd: Command) => withDb(cmd, (db, g) => {
+      const s = importManifest(db, file, assignment);
+      output(g, s, summary(`manifest ${assignment}`)(s));
+    }));
+
+  program.command('import-extensions <csv>').description('import extensions and excusals: student_id,assignment,kind[,days][,until][,reason]')
+    .action((file: string, _o: unknown, cmd: Command) => withDb(cmd, (db, g) => {
+      const s = importExtensions(db, file);
+      output(g, s, summary('extensions')(s));
+    }));
+
+  program.command('override <assignment> <student> <points>').description('set a manual score that autograde re-imports never replace ("clear" removes it)')
+    .option('--comment <text>', 'reason, kept in the audit log', '')
+    .action((assignment: string, student: string, points: string, opts: { comment: string }, cmd: Command) => withDb(cmd, (db, g) => {
+      const value = points === 'clear' ? null : Number(points);
+      if (value !== null && !Number.isFinite(value)) throw new GradebookError(`override: "${points}" is not a number`);
+      const changes = setOverride(db, assignment, student, value, opts.comment);
+      output(g, { assignment, student, points: value, changes }, `override ${assignment}/${student}: ${value === null ? 'cleared' : value} (${changes} change${changes === 1 ? '' : 's'})`);
+    }));
+
+  program.command('show <student>').description("show one student's items, penalties, components and final grade")
+    .action((student: string, _o: unknown, cmd: Command) => withDb(cmd, (db, g) => {
+      const grade = gradeOf(db, student);
+      output(g, grade, studentText(grade, getConfig(db).course.time_zone));
+    }));
+
+  program.command('grades').description('compute final grades and export grades.csv and the Canvas import CSV')
+    .option('--out <dir>', 'output folder', join('build', 'grades'))
+    .action((opts: { out: string }, cmd: Command) => withDb(cmd, (db, g) => {
+      const grades = computeFinalGrades(db);
+      const files = { grades: exportGradesCsv(db, join(opts.out, 'grades.csv')), canvas: exportCanvasCsv(db, join(opts.out, 'canvas-import.csv')) };
+      const letters = new Map<string, number>();
+      for (const x of grades) letters.set(x.letter, (letters.get(x.letter) ?? 0) + 1);
+      output(g, { files, students: grades.map((x) => ({ student_id: x.studentId, final_pct: x.finalRounded, letter: x.letter })) },
+        `${grades.length} students; letters: ${[...letters].map(([l, n]) => `${l || '—'} ${n}`).join(', ')}\nwrote ${files.grades}\nwrote ${files.canvas}`);
+    }));
+
+  program.command('report').description('write the class report and one grade sheet per student (HTML)')
+    .option('--out <dir>', 'output folder', join('build', 'report'))
+    .action((opts: { out: string }, cmd: Command) => withDb(cmd, (db, g) => {
+      const r = writeReports(db, opts.out);
+      output(g, r, `wrote ${r.classReport} and ${r.studentSheets.length} student sheets`);
+    }));
+
+  program.command('audit').description('show the newest audit rows')
+    .option('--limit <n>', 'rows', '20')
+    .action((opts: { limit: string }, cmd: Command) => withDb(cmd, (db, g) => {
+      const rows = db.prepare('SELECT * FROM audit ORDER BY id DESC LIMIT ?').all(Number(opts.limit)) as Record<string, unknown>[];
+      output(g, rows, rows.map((r) => `${r.at} ${r.source} ${r.entity} ${r.key} ${r.field}: ${r.old ?? '∅'} → ${r.new ?? '∅'}`).join('\n'));
+    }));
+
+  return program;
+}
+
+if (require.main === module) {
+  buildProgram().parse(process.argv);
+}
