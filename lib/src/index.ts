@@ -16,3 +16,4 @@ export * from './interop';
 export * from './perceptron';
 export * from './symbolic';
 export * from './plot';
+export * from './check';

@@ -129,13 +129,15 @@ export function figureHtml(figure: Figure, options: { includePlotly?: boolean; i
   const height = typeof clean.layout.height === 'number' ? clean.layout.height : 420;
   const json = scriptSafeJson(clean);
   const parts: string[] = [];
-  parts.push(`<div id="${id}" class="course-kit-plot" style="width:100%;min-height:${height}px"></div>`);
+  // Shown until the script draws the figure, e.g. in an untrusted notebook where scripts do not run.
+  const placeholder = escapeText(`${figureSummary(clean)} (plot appears when scripts run: trust the notebook or re-run the cell)`);
+  parts.push(`<div id="${id}" class="course-kit-plot" style="width:100%;min-height:${height}px">${placeholder}</div>`);
   if (options.includePlotly ?? true) {
     parts.push(
       '<script type="text/javascript">',
       '(function (define, module, exports) {',
       'if (window.Plotly) return;',
-      plotlySource().replace(/<\/script/gi, '<\\/script'),
+      inlinePlotlySource(),
       '}).call(window);',
       '</script>',
     );
@@ -147,7 +149,7 @@ export function figureHtml(figure: Figure, options: { includePlotly?: boolean; i
     `  var el = document.getElementById(${JSON.stringify(id)});`,
     '  var tries = 0;',
     '  function draw() {',
-    '    if (window.Plotly) { window.Plotly.newPlot(el, fig.data, fig.layout, fig.config); return; }',
+    '    if (window.Plotly) { el.textContent = ""; window.Plotly.newPlot(el, fig.data, fig.layout, fig.config); return; }',
     '    if (++tries < 100) { setTimeout(draw, 100); return; }',
     '    el.textContent = "plotly.js is not loaded on this page: run the notebook from the top (Restart & Run All) so the first figure brings it.";',
     '  }',
@@ -158,12 +160,35 @@ export function figureHtml(figure: Figure, options: { includePlotly?: boolean; i
   return parts.join('\n');
 }
 
-/** JSON that can sit inside a <script> element (no "</script>", no "<!--"). */
+/** Text for HTML element content, ASCII only. */
+function escapeText(s: string): string {
+  return s
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/[^\x00-\x7e]/gu, (ch) => `&#${ch.codePointAt(0)};`);
+}
+
+let inlineSource: string | undefined;
+
+/**
+ * The plotly.js bundle made safe to inline: no "</script" and ASCII only
+ * (its few non-ASCII characters sit in regular expressions, where a \uXXXX
+ * escape means the same), so it works in pages without a charset.
+ */
+function inlinePlotlySource(): string {
+  inlineSource ??= plotlySource()
+    .replace(/<\/script/gi, '<\\/script')
+    .replace(/[\u007f-\uffff]/g, (ch) => '\\u' + ch.charCodeAt(0).toString(16).padStart(4, '0'));
+  return inlineSource;
+}
+
+/**
+ * JSON that can sit inside a <script> element (no "</script>", no "<!--")
+ * and survives pages without a charset declaration (ASCII only: x₁ → \u2081).
+ */
 function scriptSafeJson(value: unknown): string {
-  return JSON.stringify(value)
-    .replace(/</g, '\\u003c')
-    .replace(/\u2028/g, '\\u2028')
-    .replace(/\u2029/g, '\\u2029');
+  return JSON.stringify(value).replace(/[<\u007f-\uffff]/g, (ch) => '\\u' + ch.charCodeAt(0).toString(16).padStart(4, '0'));
 }
 
 /**
@@ -482,7 +507,10 @@ export function heatmap(values: Matrix | number[][], options: HeatmapOptions = {
     throw new ShapeError('heatmap', `labels (${yLabels.length}×${xLabels.length}) do not match the ${z.length}×${cols} values`);
   }
   const annotate = options.annotate ?? z.length * cols <= 400;
-  const trace: PlotTrace = { type: 'heatmap', z, x: xLabels, y: yLabels, colorscale: options.colorscale ?? 'Blues' };
+  // Plotly's 'Blues' runs dark → light; reversed, large counts are dark.
+  const trace: PlotTrace = options.colorscale
+    ? { type: 'heatmap', z, x: xLabels, y: yLabels, colorscale: options.colorscale }
+    : { type: 'heatmap', z, x: xLabels, y: yLabels, colorscale: 'Blues', reversescale: true };
   if (annotate) {
     trace.texttemplate = '%{z}';
     trace.hovertemplate = `${options.yTitle ?? 'row'} %{y}, ${options.xTitle ?? 'column'} %{x}: %{z}<extra></extra>`;

@@ -74,6 +74,8 @@ describe('figureHtml', () => {
   it('shadows AMD/CommonJS globals around the bundle and escapes script-breaking text', () => {
     const html = figureHtml(curves({ a: [1, 2] }, { title: '</script><b>x</b>' }), { id: 'fig1' });
     expect(html).toContain('<div id="fig1"');
+    // Until a script draws it (untrusted notebooks run none) the div says what it is.
+    expect(html).toMatch(/<div id="fig1"[^>]*>Figure: 1 trace \(scatter\) &#8212; '&lt;\/script&gt;&lt;b&gt;x&lt;\/b&gt;' \(plot appears/);
     expect(html).toContain('(function (define, module, exports) {');
     // Exactly two closing script tags: the bundle's and the drawing script's.
     expect(html.match(/<\/script>/g)).toHaveLength(2);
@@ -82,6 +84,12 @@ describe('figureHtml', () => {
     expect(without).not.toContain(plotlyMarker);
     expect(without.match(/<\/script>/g)).toHaveLength(1);
     expect(() => figureHtml(lossFigure, { id: '"><img' })).toThrow(/id must be/);
+  });
+
+  it('is ASCII only, so pages without a charset show x₁ and plotly correctly', () => {
+    const html = figureHtml(curves({ a: [1] }, { xTitle: 'x₁' }), { id: 'f' });
+    expect(html).toContain('x\\u2081');
+    expect(/[^\x00-\x7e]/.test(html)).toBe(false);
   });
 
   it('turns non-finite numbers into gaps (null)', () => {
@@ -149,6 +157,8 @@ describe('figure helpers', () => {
   it('heatmap: a confusion matrix with labels and values written in the cells', () => {
     const fig = heatmap(fromRows([[5, 1], [0, 7]]), { xLabels: ['pred 0', 'pred 1'], yLabels: ['0', '1'] });
     expect(fig.data[0]).toMatchObject({ type: 'heatmap', z: [[5, 1], [0, 7]], x: ['pred 0', 'pred 1'], texttemplate: '%{z}' });
+    // Large counts dark: plotly's Blues runs dark → light, so it is reversed.
+    expect(fig.data[0]).toMatchObject({ colorscale: 'Blues', reversescale: true });
     expect(fig.layout!.yaxis).toMatchObject({ autorange: 'reversed' });
     expect(() => heatmap([[1, 2]], { xLabels: ['a'] })).toThrow(/do not match/);
   });

@@ -1,0 +1,102 @@
+/**
+ * Messages between the grading parent and the sandbox process. The parent
+ * sends one IPC message ({ nonce, cells, cwd }); the sandbox answers with JSON
+ * lines on fd 4, each carrying the nonce. Lines are validated in the parent
+ * (validateReport) — a malformed line is ignored and counted, never trusted.
+ */
+import type { PlainValue } from '@course-kit/lib';
+import type { CellKind } from './notebook';
+
+/** One cell of the grading notebook, as executed in the sandbox. */
+export interface PlanCell {
+  /** The source cell id (a test cell split at hidden regions gives several plan cells with the same id). */
+  id: string;
+  kind: CellKind;
+  question?: string;
+  /** For test chunks: inside a HIDDEN TESTS region. */
+  hidden?: boolean;
+  code: string;
+}
+
+export type Report =
+  | { t: 'ready'; ms: number }
+  | { t: 'cell'; i: number }
+  | { t: 'cell-end'; i: number; ok: boolean; error: string; stdout: string; ms: number }
+  | { t: 'test'; id: string }
+  | {
+      t: 'result';
+      id: string;
+      ok: boolean;
+      value?: PlainValue;
+      error?: string;
+      description: string;
+      tol: number | null;
+      rtol: number | null;
+      points: number | null;
+      expect?: PlainValue;
+      ms: number;
+    }
+  | { t: 'done' }
+  | { t: 'fatal'; error: string };
+
+const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+const isStr = (v: unknown): v is string => typeof v === 'string';
+
+/** Is this a well-formed plain value (the shapes toPlainValue produces)? */
+export function isPlainValue(v: unknown, depth = 0): v is PlainValue {
+  if (depth > 10) return false;
+  if (v === null || typeof v === 'boolean' || typeof v === 'string') return true;
+  if (typeof v === 'number') return Number.isFinite(v);
+  if (Array.isArray(v)) return v.every((x) => isPlainValue(x, depth + 1));
+  if (typeof v !== 'object') return false;
+  const o = v as Record<string, unknown>;
+  const keys = Object.keys(o);
+  if (keys.length === 1 && keys[0] === '$') return ['NaN', 'Infinity', '-Infinity', 'undefined'].includes(o.$ as string);
+  if (keys.length === 1 && keys[0] === '$bad') return isStr(o.$bad);
+  if (keys.length === 1 && keys[0] === '$object') {
+    const f = o.$object;
+    return !!f && typeof f === 'object' && !Array.isArray(f) && Object.values(f).every((x) => isPlainValue(x, depth + 1));
+  }
+  if (keys.length === 2 && isStr(o.$typed) && Array.isArray(o.data)) return o.data.every((x) => isPlainValue(x, depth + 1));
+  return false;
+}
+
+/** Parse and validate one report line; undefined when malformed or the nonce is wrong. */
+export function validateReport(line: string, nonce: string): Report | undefined {
+  let m: Record<string, unknown>;
+  try {
+    m = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  if (!m || typeof m !== 'object' || m.n !== nonce) return undefined;
+  switch (m.t) {
+    case 'ready':
+      return isNum(m.ms) ? { t: 'ready', ms: m.ms } : undefined;
+    case 'cell':
+      return Number.isInteger(m.i) ? { t: 'cell', i: m.i as number } : undefined;
+    case 'cell-end':
+      return Number.isInteger(m.i) && typeof m.ok === 'boolean' && isStr(m.error) && isStr(m.stdout) && isNum(m.ms)
+        ? { t: 'cell-end', i: m.i as number, ok: m.ok, error: m.error, stdout: m.stdout, ms: m.ms }
+        : undefined;
+    case 'test':
+      return isStr(m.id) ? { t: 'test', id: m.id } : undefined;
+    case 'result': {
+      const optNum = (v: unknown) => v === null || isNum(v);
+      if (!isStr(m.id) || typeof m.ok !== 'boolean' || !isStr(m.description) || !isNum(m.ms)) return undefined;
+      if (!optNum(m.tol) || !optNum(m.rtol) || !optNum(m.points)) return undefined;
+      if (m.ok ? !isPlainValue(m.value) : !isStr(m.error)) return undefined;
+      if ('expect' in m && !isPlainValue(m.expect)) return undefined;
+      return {
+        t: 'result', id: m.id, ok: m.ok, value: m.value as PlainValue | undefined, error: m.error as string | undefined,
+        description: m.description, tol: m.tol as number | null, rtol: m.rtol as number | null, points: m.points as number | null,
+        expect: m.expect as PlainValue | undefined, ms: m.ms,
+      };
+    }
+    case 'done':
+      return { t: 'done' };
+    case 'fatal':
+      return isStr(m.error) ? { t: 'fatal', error: m.error } : undefined;
+  }
+  return undefined;
+}

@@ -1,0 +1,42 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import { delimiter, join, resolve } from 'path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DISPLAY_NAME, KERNEL_NAME, installKernelSpec, jupyterEnv, projectRoot } from '../src/notebook/kernelspec';
+
+describe('kernel spec', () => {
+  const root = mkdtempSync(join(tmpdir(), 'kit-'));
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  it('finds the project root from inside a workspace package', () => {
+    expect(projectRoot(__dirname)).toBe(resolve(__dirname, '../..'));
+  });
+
+  it('writes kernel.json under .jupyter-kernels/kernels/<name> pointing at the project tslab', () => {
+    writeFileSync(join(root, 'package.json'), JSON.stringify({ name: 'kit', workspaces: ['lib'] }));
+    expect(() => installKernelSpec(root)).toThrow(/tslab is not installed/);
+    mkdirSync(join(root, 'node_modules', '.bin'), { recursive: true });
+    writeFileSync(join(root, 'node_modules', '.bin', 'tslab'), '#!/bin/sh\n');
+    const install = installKernelSpec(root);
+    expect(install.kernelJson).toBe(join(root, '.jupyter-kernels', 'kernels', KERNEL_NAME, 'kernel.json'));
+    const spec = JSON.parse(readFileSync(install.kernelJson, 'utf8'));
+    expect(spec).toMatchObject({
+      argv: [join(root, 'node_modules', '.bin', 'tslab'), 'kernel', '--config-path', '{connection_file}'],
+      display_name: DISPLAY_NAME,
+      language: 'typescript',
+    });
+    // Unchanged content is not rewritten.
+    const mtime = statSync(install.kernelJson).mtimeMs;
+    installKernelSpec(root);
+    expect(statSync(install.kernelJson).mtimeMs).toBe(mtime);
+  });
+
+  it('puts the kit folder first on JUPYTER_PATH and keeps the rest', () => {
+    const install = installKernelSpec(root);
+    expect(jupyterEnv(install, { JUPYTER_PATH: '/elsewhere', HOME: '/h' })).toEqual({
+      JUPYTER_PATH: install.jupyterPath + delimiter + '/elsewhere',
+      HOME: '/h',
+    });
+    expect(jupyterEnv(install, {}).JUPYTER_PATH).toBe(install.jupyterPath);
+  });
+});
