@@ -32,8 +32,8 @@ export interface CourseKitMeta {
   points?: number;
 }
 
-/** Kernel metadata for TypeScript course notebooks (tslab kernel). */
-export const KERNELSPEC = { name: 'tslab-course', display_name: 'TypeScript (course kit)', language: 'typescript' };
+/** Kernel metadata for TypeScript course notebooks (the kit's tslab kernel, see notebook/kernelspec.ts). */
+export { NOTEBOOK_KERNELSPEC as KERNELSPEC } from '../notebook/kernelspec';
 
 export const MARKERS = {
   beginSolution: '// BEGIN SOLUTION',

@@ -218,7 +218,7 @@ export function runInSandbox(cells: PlanCell[], workDir: string, limits: Sandbox
     };
 
     let buffer = '';
-    const reports = child.stdio[4]!;
+    const reports = child.stdio[4] as import('stream').Readable;
     reports.setEncoding('utf8');
     reports.on('data', (chunk: string) => {
       buffer += chunk;

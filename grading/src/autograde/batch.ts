@@ -1,0 +1,210 @@
+/**
+ * Autograde a folder of submissions: read the manifest, build (or reuse) the
+ * answer key, grade submissions in parallel sandboxes, write one result JSON
+ * per student. Resumable: a result whose input hash is unchanged is kept
+ * unless `force`. One bad submission never stops the batch.
+ */
+import { createHash } from 'crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'fs';
+import { availableParallelism, tmpdir } from 'os';
+import { dirname, join, resolve } from 'path';
+import { parse } from 'csv-parse/sync';
+import { DateTime } from 'luxon';
+import { SingleBar, Presets } from 'cli-progress';
+import { AnswerKey, GRADER_VERSION, SubmissionResult, buildKey, gradeSubmission, sourceHash } from './grade';
+import { Assignment, loadAssignment, readNotebook } from './notebook';
+import { assignmentName } from './release';
+import { DEFAULT_LIMITS, SandboxLimits } from './sandbox';
+
+export const COURSE_TIME_ZONE = 'America/Los_Angeles';
+
+export interface ManifestRow {
+  studentId: string;
+  /** File name inside the submissions folder, or null for no submission. */
+  file: string | null;
+  /** ISO 8601 with offset, or null when the manifest gives none. */
+  submittedAt: string | null;
+  line: number;
+}
+
+/**
+ * Parse the manifest CSV (student_id,file,submitted_at). Times carry an
+ * offset (or Z) or are read in the course time zone; never file mtimes.
+ */
+export function readManifest(path: string, timeZone = COURSE_TIME_ZONE): ManifestRow[] {
+  const records = parse(readFileSync(path, 'utf8'), { columns: true, skip_empty_lines: true, trim: true }) as Record<string, string>[];
+  const rows: ManifestRow[] = [];
+  const seen = new Set<string>();
+  records.forEach((r, i) => {
+    const line = i + 2;
+    const where = `${path}, line ${line}`;
+    for (const col of ['student_id', 'file', 'submitted_at']) {
+      if (!(col in r)) throw new Error(`${where}: missing column "${col}" (expected student_id,file,submitted_at)`);
+    }
+    const studentId = r.student_id;
+    if (!/^[A-Za-z0-9_.-]+$/.test(studentId)) throw new Error(`${where}: bad student_id ${JSON.stringify(studentId)}`);
+    if (seen.has(studentId)) throw new Error(`${where}: duplicate row for ${studentId}`);
+    seen.add(studentId);
+    const file = r.file === '' ? null : r.file;
+    if (file && (file.includes('/') || file.includes('\\') || file.startsWith('.'))) throw new Error(`${where}: file must be a plain file name, got ${file}`);
+    let submittedAt: string | null = null;
+    if (r.submitted_at !== '') {
+      const hasOffset = /(Z|[+-]\d\d:?\d\d)$/.test(r.submitted_at);
+      const dt = hasOffset ? DateTime.fromISO(r.submitted_at, { setZone: true }) : DateTime.fromISO(r.submitted_at, { zone: timeZone });
+      if (!dt.isValid) throw new Error(`${where}: bad submitted_at ${JSON.stringify(r.submitted_at)} (${dt.invalidExplanation ?? dt.invalidReason})`);
+      submittedAt = dt.toISO({ suppressMilliseconds: true });
+    }
+    rows.push({ studentId, file, submittedAt, line });
+  });
+  return rows;
+}
+
+export interface BatchOptions {
+  /** Source notebook with the reference solution. */
+  source: string;
+  submissionsDir: string;
+  /** Manifest CSV; default <submissionsDir>/../manifest.csv. */
+  manifest?: string;
+  /** Results folder; default build/<assignment>/results. */
+  outDir?: string;
+  /** Answer key cache; default <outDir>/../answer-key.json (kept out of the results folder). */
+  keyPath?: string;
+  force?: boolean;
+  concurrency?: number;
+  limits?: Partial<SandboxLimits>;
+  /** Show a progress bar (default: when stderr is a TTY). */
+  progress?: boolean;
+  timeZone?: string;
+  /** Only these students (default all in the manifest). */
+  only?: string[];
+  log?: (line: string) => void;
+}
+
+export interface BatchSummary {
+  assignment: string;
+  outDir: string;
+  graded: string[];
+  skipped: string[];
+  /** Problems with the inputs, stated explicitly (files not in the manifest, missing files...). */
+  warnings: string[];
+  results: SubmissionResult[];
+  ms: number;
+}
+
+function loadOrBuildKey(a: Assignment, keyPath: string, workRoot: string, limits: SandboxLimits, force: boolean): Promise<AnswerKey> {
+  const hash = sourceHash(a);
+  if (!force && existsSync(keyPath)) {
+    try {
+      const k = JSON.parse(readFileSync(keyPath, 'utf8')) as AnswerKey;
+      if (k.sourceHash === hash) return Promise.resolve(k);
+    } catch {
+      // rebuild below
+    }
+  }
+  return buildKey(a, join(workRoot, '_reference'), limits).then((k) => {
+    mkdirSync(dirname(keyPath), { recursive: true });
+    writeFileSync(keyPath, JSON.stringify(k, null, 1));
+    return k;
+  });
+}
+
+function writeJsonAtomic(path: string, value: unknown): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(value, null, 2) + '\n');
+  renameSync(tmp, path);
+}
+
+/** Run `task` over items with at most `n` in flight. */
+async function pool<T>(items: T[], n: number, task: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lanes = Array.from({ length: Math.max(1, Math.min(n, items.length)) }, async () => {
+    while (next < items.length) {
+      const item = items[next++];
+      await task(item);
+    }
+  });
+  await Promise.all(lanes);
+}
+
+export async function autogradeBatch(options: BatchOptions): Promise<BatchSummary> {
+  const started = performance.now();
+  const log = options.log ?? (() => undefined);
+  const nb = readNotebook(options.source);
+  const a = loadAssignment(nb, assignmentName(nb, options.source), options.source);
+  const outDir = resolve(options.outDir ?? join('build', a.name, 'results'));
+  const keyPath = resolve(options.keyPath ?? join(outDir, '..', 'answer-key.json'));
+  const manifestPath = options.manifest ?? join(options.submissionsDir, '..', 'manifest.csv');
+  const limits: SandboxLimits = { ...DEFAULT_LIMITS, ...options.limits };
+  const rows = readManifest(manifestPath, options.timeZone).filter((r) => !options.only || options.only.includes(r.studentId));
+  mkdirSync(outDir, { recursive: true });
+  const warnings: string[] = [];
+  const listed = new Set(rows.map((r) => r.file).filter((f): f is string => f !== null));
+  const present = existsSync(options.submissionsDir) ? readdirSync(options.submissionsDir).filter((f) => f.endsWith('.ipynb')) : [];
+  for (const f of present) {
+    if (!listed.has(f) && !options.only) warnings.push(`${f}: in the submissions folder but not in the manifest — not graded (file times are not used as submission times)`);
+  }
+  const workRoot = mkdtempSync(join(tmpdir(), 'course-kit-autograde-'));
+  const summary: BatchSummary = { assignment: a.name, outDir, graded: [], skipped: [], warnings, results: [], ms: 0 };
+  try {
+    const key = await loadOrBuildKey(a, keyPath, workRoot, limits, options.force === true);
+    const showBar = options.progress ?? process.stderr.isTTY === true;
+    const bar = showBar ? new SingleBar({ format: `${a.name} {bar} {value}/{total} | {student}`, hideCursor: true }, Presets.shades_classic) : undefined;
+    bar?.start(rows.length, 0, { student: '' });
+    await pool(rows, options.concurrency ?? availableParallelism(), async (row) => {
+      const resultPath = join(outDir, `${row.studentId}.json`);
+      const notes: string[] = [];
+      let text: string | undefined;
+      if (row.file) {
+        const p = join(options.submissionsDir, row.file);
+        if (existsSync(p)) text = readFileSync(p, 'utf8');
+        else notes.push(`manifest line ${row.line} names ${row.file}, which is not in the submissions folder: graded as no submission`);
+      }
+      if (text !== undefined && row.submittedAt === null) notes.push(`manifest line ${row.line} gives no submission time; the file time was NOT used`);
+      const inputHash = createHash('sha256')
+        .update(JSON.stringify([GRADER_VERSION, key.sourceHash, row.studentId, row.file, row.submittedAt, limits]))
+        .update(text ?? '\u0000none')
+        .digest('hex');
+      if (!options.force && existsSync(resultPath)) {
+        try {
+          const old = JSON.parse(readFileSync(resultPath, 'utf8')) as SubmissionResult;
+          if (old.input_hash === inputHash) {
+            summary.skipped.push(row.studentId);
+            summary.results.push(old);
+            bar?.increment({ student: `${row.studentId} (unchanged)` });
+            return;
+          }
+        } catch {
+          // regrade
+        }
+      }
+      let result: SubmissionResult;
+      try {
+        result = await gradeSubmission({
+          assignment: a, key, studentId: row.studentId, notebookText: text, file: row.file, submittedAt: row.submittedAt,
+          workDir: join(workRoot, row.studentId), limits, inputHash, notes,
+        });
+      } catch (e) {
+        // Grader faults (not student faults) still leave a result naming the problem.
+        result = {
+          assignment: a.name, student_id: row.studentId, status: 'crash', points: 0, max_points: key.maxPoints,
+          submitted_at: row.submittedAt, file: row.file, tests: [], cause: `grader error: ${(e as Error).message}`, cell_errors: [],
+          timings: { startup_ms: 0, total_ms: 0, cells: {} }, graded_at: new Date().toISOString(), recovery: notes, input_hash: '', grader: GRADER_VERSION,
+        };
+      }
+      writeJsonAtomic(resultPath, result);
+      rmSync(join(workRoot, row.studentId), { recursive: true, force: true });
+      summary.graded.push(row.studentId);
+      summary.results.push(result);
+      bar?.increment({ student: row.studentId });
+      if (!bar) log(`${row.studentId}: ${result.status} ${result.points}/${result.max_points}${result.cause ? ` (${result.cause})` : ''}`);
+    });
+    bar?.stop();
+  } finally {
+    rmSync(workRoot, { recursive: true, force: true });
+  }
+  summary.results.sort((x, y) => x.student_id.localeCompare(y.student_id));
+  summary.ms = performance.now() - started;
+  for (const w of warnings) log(`warning: ${w}`);
+  return summary;
+}
+

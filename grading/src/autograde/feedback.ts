@@ -1,0 +1,75 @@
+/**
+ * One HTML feedback page per student: visible tests with their messages,
+ * hidden tests only as counts and points (no code, no expected values), and
+ * the cause of a timeout or crash. Everything from a result is escaped.
+ */
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'fs';
+import { join } from 'path';
+import type { SubmissionResult } from './grade';
+
+export function escapeHtml(s: unknown): string {
+  return String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+const fmt = (x: number) => String(Math.round(x * 100) / 100);
+
+/** The feedback page of one result. */
+export function feedbackHtml(r: SubmissionResult): string {
+  const e = escapeHtml;
+  const questions = [...new Set(r.tests.map((t) => t.question))];
+  const sections = questions.map((q) => {
+    const tests = r.tests.filter((t) => t.question === q);
+    const visible = tests.filter((t) => !t.hidden);
+    const hidden = tests.filter((t) => t.hidden);
+    const got = tests.reduce((s, t) => s + t.points, 0);
+    const max = tests.reduce((s, t) => s + t.max_points, 0);
+    const rows = visible
+      .map((t) => `<tr class="${t.passed ? 'pass' : 'fail'}"><td>${t.passed ? '✔' : '✘'}</td><td><code>${e(t.id)}</code></td><td>${e(t.description)}</td><td>${fmt(t.points)}/${fmt(t.max_points)}</td><td>${t.passed ? '' : e(t.message)}</td></tr>`)
+      .join('\n');
+    const hp = hidden.filter((t) => t.passed);
+    const hiddenLine = hidden.length > 0
+      ? `<p class="hidden">Hidden tests: ${hp.length} of ${hidden.length} passed (${fmt(hp.reduce((s, t) => s + t.points, 0))}/${fmt(hidden.reduce((s, t) => s + t.max_points, 0))} points).</p>`
+      : '';
+    return `<section><h2>${e(q)} — ${fmt(got)}/${fmt(max)} points</h2>
+<table><thead><tr><th></th><th>test</th><th>what it checks</th><th>points</th><th>message</th></tr></thead><tbody>
+${rows}
+</tbody></table>${hiddenLine}</section>`;
+  });
+  const cause = r.cause ? `<p class="cause"><strong>${e(r.status)}:</strong> ${e(r.cause)}</p>` : '';
+  const cellErrors = r.cell_errors.length
+    ? `<h2>Errors in your cells</h2><ul>${r.cell_errors.map((c) => `<li><code>${e(c.id)}</code>: <pre>${e(c.error.split('\n').slice(0, 6).join('\n'))}</pre></li>`).join('')}</ul>`
+    : '';
+  const notes = r.recovery.length ? `<h2>Notes on your notebook</h2><ul>${r.recovery.map((n) => `<li>${e(n)}</li>`).join('')}</ul>` : '';
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${e(r.assignment)} feedback — ${e(r.student_id)}</title>
+<style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}table{border-collapse:collapse;width:100%}
+td,th{border-bottom:1px solid #ddd;padding:.3rem .5rem;text-align:left;vertical-align:top}.pass td:first-child{color:#1a7f37}
+.fail td:first-child{color:#cf222e}.cause{background:#fff3cd;padding:.5rem}.hidden{color:#555}pre{white-space:pre-wrap;margin:0}</style></head>
+<body><h1>${e(r.assignment)} — ${e(r.student_id)}</h1>
+<p>Score before any late penalty: <strong>${fmt(r.points)}/${fmt(r.max_points)}</strong> · status ${e(r.status)}${r.submitted_at ? ` · submitted ${e(r.submitted_at)}` : ''} · graded ${e(r.graded_at)}</p>
+${cause}
+${sections.join('\n')}
+${cellErrors}
+${notes}
+</body></html>
+`;
+}
+
+export interface FeedbackOptions {
+  resultsDir: string;
+  outDir: string;
+}
+
+/** Write <outDir>/<student_id>.html for every result JSON; returns the written paths. */
+export function writeFeedback(options: FeedbackOptions): string[] {
+  mkdirSync(options.outDir, { recursive: true });
+  const written: string[] = [];
+  for (const f of readdirSync(options.resultsDir).filter((n) => n.endsWith('.json')).sort()) {
+    const r = JSON.parse(readFileSync(join(options.resultsDir, f), 'utf8')) as SubmissionResult;
+    if (typeof r.student_id !== 'string' || !Array.isArray(r.tests)) continue;
+    const path = join(options.outDir, `${r.student_id.replace(/[^A-Za-z0-9_.-]/g, '_')}.html`);
+    writeFileSync(path, feedbackHtml(r));
+    written.push(path);
+  }
+  return written;
+}

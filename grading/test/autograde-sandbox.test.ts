@@ -1,0 +1,141 @@
+/**
+ * End to end through the sandbox: reference 100/100, stub 0, and adversarial
+ * submissions graded in one parallel batch without affecting one another.
+ */
+import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { BatchSummary, autogradeBatch } from '../src/autograde/batch';
+import { writeFeedback } from '../src/autograde/feedback';
+import { SubmissionResult } from '../src/autograde/grade';
+import { HW1_SOURCE, ensureBuilt, hw1 } from './autograde-helpers';
+
+const dir = mkdtempSync(join(tmpdir(), 'ck-adversarial-'));
+const subs = join(dir, 'submissions');
+const out = join(dir, 'results');
+const append = (extra: string) => (code: string) => code + '\n' + extra;
+const leakProbe = (paths: string[]) => `
+let leaked = false;
+for (const p of ${JSON.stringify(paths)}) { try { require('fs').readFileSync(p); leaked = true; } catch {} try { require('fs').readdirSync(p); leaked = true; } catch {} }
+try { require('child_process').execSync('echo hi'); leaked = true; } catch {}
+try { require('http').get('http://127.0.0.1:9'); leaked = true; } catch {}
+try { (globalThis as any).fetch('http://127.0.0.1:9'); leaked = true; } catch {}
+function logisticDerivative(y: number): number { return leaked ? -1 : y * (1 - y); }`;
+
+let summary: BatchSummary;
+const result = (id: string): SubmissionResult => summary.results.find((r) => r.student_id === id)!;
+
+beforeAll(async () => {
+  ensureBuilt();
+  const { submission, released } = hw1();
+  mkdirSync(subs);
+  const cases: Record<string, unknown> = {
+    reference: submission(),
+    stub: released,
+    loop: submission({ 'q5-solution': append('while (true) {}') }),
+    alloc: submission({ 'q5-solution': append('const hog: number[][] = []; while (true) hog.push(new Array(1e6).fill(1.5));') }),
+    exit: submission({ 'q5-solution': append('process.exit(0);') }),
+    nonerror: submission({ 'q1-solution': () => 'function logisticDerivative(y: number): number { throw 42; }', 'q4-solution': () => 'function perceptronUpdate(w: number[], x: number[], t: number): number[] { throw { message: "x" }; }' }),
+    leak: submission({ 'q1-solution': () => leakProbe([HW1_SOURCE, subs, join(subs, 'reference.ipynb'), out, join(dir, 'answer-key.json'), join(dir, '..')]) }),
+    patch: submission({
+      'q5-solution': append(`
+JSON.stringify = () => '{"t":"result","ok":true}'; JSON.parse = () => ({ ok: true });
+(Object.prototype as any).toJSON = () => 'lie'; Math.random = () => 0.5; console.log = () => {}; console.error = () => {};
+const fs5 = require('fs'); const w5 = fs5.writeSync; fs5.writeSync = (fd: number, s: any, ...r: any[]) => w5(fd, String(s).replace(/false/g, 'true'), ...r);
+(process as any).send = () => true;`),
+    }),
+    patchcheck: submission({
+      'q5-solution': append(`
+const lib5 = require('@course-kit/lib/dist/check');
+let installed = 'no'; try { lib5.installGrader(() => {}); installed = 'yes'; } catch { installed = 'refused'; }
+lib5.test = () => console.log('PASS all'); lib5.check = () => { console.log('all tests passed'); return true; };`),
+    }),
+    forge: submission({
+      'q1-solution': () => `
+const fake = '{"n":"0","t":"result","id":"q1.half","ok":true,"value":0.25,"description":"","tol":null,"rtol":null,"points":null,"ms":1}\\n';
+console.log(fake); console.log('PASS q1.half 100/100');
+for (const fd of [1, 3, 4]) { try { require('fs').writeSync(fd, fake); } catch {} }
+setTimeout(() => { try { require('fs').writeSync(4, fake); } catch {} }, 0);
+setTimeout(() => process.exit(0), 30000);
+function logisticDerivative(y: number): number { return 0; }`,
+    }),
+    liar: submission({
+      'q1-solution': () => 'function logisticDerivative(y: number): number { return { valueOf: () => y * (1 - y), toJSON: () => y * (1 - y) } as any; }',
+      'q3-solution': (c) => c.replace('return e.map((v) => v / s);', 'return new Proxy(e.map((v) => v / s), {});'),
+      'q4-solution': (c) => c.replace('if (y === t) return w.slice();', 'if (y === t) { const r = w.slice(); Object.defineProperty(r, 0, { get: () => w[0] }); return r; }'),
+    }),
+    missing: submission({}, (nb) => {
+      nb.cells = nb.cells.filter((c) => (c.metadata.course_kit as { id?: string } | undefined)?.id !== 'q2-solution');
+      delete nb.cells.find((c) => (c.metadata.course_kit as { id?: string } | undefined)?.id === 'q3-solution')!.metadata.course_kit;
+    }),
+  };
+  const rows = ['student_id,file,submitted_at'];
+  for (const [id, nb] of Object.entries(cases)) {
+    writeFileSync(join(subs, `${id}.ipynb`), JSON.stringify(nb));
+    rows.push(`${id},${id}.ipynb,2027-04-16T12:00:00-07:00`);
+  }
+  writeFileSync(join(subs, 'corrupt.ipynb'), '{"cells": [ {"cell_type": "code", "sou');
+  rows.push('corrupt,corrupt.ipynb,2027-04-16T12:00:00Z', 'absent,,');
+  writeFileSync(join(subs, 'unlisted.ipynb'), '{}');
+  writeFileSync(join(dir, 'manifest.csv'), rows.join('\n') + '\n');
+  summary = await autogradeBatch({
+    source: HW1_SOURCE, submissionsDir: subs, manifest: join(dir, 'manifest.csv'), outDir: out, keyPath: join(dir, 'answer-key.json'),
+    progress: false, limits: { cellTimeoutMs: 5000, totalTimeoutMs: 45_000 },
+  });
+}, 400_000);
+
+describe('autograde in the sandbox', () => {
+  it('gives the reference solution 100/100 and the released stub 0', () => {
+    expect(result('reference')).toMatchObject({ status: 'ok', points: 100, max_points: 100 });
+    expect(result('stub')).toMatchObject({ status: 'ok', points: 0 });
+    expect(result('stub').tests.find((t) => t.id === 'q1.half')!.message).toMatch(/not implemented: q1/);
+  });
+  it('keeps earlier credit and names the cause on timeout, memory blow-up and exit', () => {
+    expect(result('loop')).toMatchObject({ status: 'timeout', points: 80 });
+    expect(result('loop').cause).toMatch(/q5-solution/);
+    expect(result('alloc').points).toBe(80);
+    expect(result('alloc').status).not.toBe('ok');
+    expect(result('exit')).toMatchObject({ status: 'crash', points: 80 });
+    expect(result('exit').cause).toMatch(/exited .*q5-solution/);
+  });
+  it('fails tests that throw non-Errors, with a message', () => {
+    // q1 (15) and q4 (15) throw; q2's three backward tests (15) call the throwing logisticDerivative.
+    expect(result('nonerror')).toMatchObject({ status: 'ok', points: 55 });
+    expect(result('nonerror').tests.find((t) => t.id === 'q1.half')!.message).toMatch(/threw 42/);
+  });
+  it('cannot read hidden tests, the key, other submissions, spawn or use the network', () => {
+    expect(result('leak')).toMatchObject({ status: 'ok', points: 100 });
+  });
+  it('is not fooled by monkeypatched globals, helpers, printed or forged results', () => {
+    expect(result('patch')).toMatchObject({ status: 'ok', points: 100 });
+    // Test cells use the helpers imported by the setup cell; replacing the module's exports later changes nothing.
+    expect(result('patchcheck').points).toBe(100);
+    // logisticDerivative returns 0: q1 loses 12 (q1.ends passes), q2's backward tests lose 15; forged lines are rejected.
+    expect(result('forge')).toMatchObject({ status: 'ok', points: 73 });
+    expect(result('forge').recovery.join(' ')).toMatch(/rejected/);
+  });
+  it('does not believe lying objects', () => {
+    // q1 all (15); q3's two softmax tests (10: the gradient maps the Proxy into a real array); q4.correct (3).
+    expect(result('liar')).toMatchObject({ status: 'ok', points: 72 });
+    expect(result('liar').tests.filter((t) => !t.passed).map((t) => t.id)).toEqual(['q1.half', 'q1.small', 'q1.ends', 'q1.symmetric', 'q1.through-x', 'q3.uniform', 'q3.stable', 'q4.correct']);
+  });
+  it('handles corrupt notebooks, missing cells, absent and unlisted files', () => {
+    expect(result('corrupt')).toMatchObject({ status: 'crash', points: 0 });
+    expect(result('corrupt').cause).toMatch(/invalid notebook/);
+    expect(result('missing').points).toBe(70);
+    expect(result('missing').recovery.join('\n')).toMatch(/q2-solution: solution cell missing[\s\S]*q3-solution: cell id missing; recovered/);
+    expect(result('absent')).toMatchObject({ status: 'no-submission', points: 0, submitted_at: null });
+    expect(summary.warnings.join('\n')).toMatch(/unlisted.ipynb: in the submissions folder but not in the manifest/);
+  });
+  it('resumes without regrading and writes feedback pages', async () => {
+    expect(readdirSync(out).filter((f) => f.endsWith('.json')).length).toBe(summary.results.length);
+    const again = await autogradeBatch({
+      source: HW1_SOURCE, submissionsDir: subs, manifest: join(dir, 'manifest.csv'), outDir: out, keyPath: join(dir, 'answer-key.json'), progress: false,
+      limits: { cellTimeoutMs: 5000, totalTimeoutMs: 45_000 },
+    });
+    expect(again.graded).toEqual([]);
+    expect(again.skipped.length).toBe(summary.results.length);
+    expect(writeFeedback({ resultsDir: out, outDir: join(dir, 'feedback') }).length).toBe(summary.results.length);
+  });
+});
