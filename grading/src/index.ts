@@ -1,1 +1,4 @@
-export const VERSION = "0.1.0";
+/** Instructor tools: autograder, gradebook, notebook execution, and the whole pipeline. */
+export * as autograde from './autograde';
+export * as gradebook from './gradebook';
+export { runPipeline } from './pipeline';
