@@ -181,8 +181,7 @@ export function matmulABtRef(A: Matrix, B: Matrix, C: Matrix, alpha = 1, beta = 
 
 /**
  * C ← alpha·A·B + beta·C, i.e. c_ij = Σ_k a_ik b_kj. A is m×k, B is k×n, C is m×n.
- * This is the backward step dE/dy = D·W (dE/dy_i = Σ_j w_ij dE/dx_j). Each k
- * step reads 4 values down the columns of A and 4 contiguous values of row k of B.
+ * This is the backward step dE/dy = D·W (dE/dy_i = Σ_j w_ij dE/dx_j).
  */
 export function matmulAB(A: Matrix, B: Matrix, C: Matrix, alpha = 1, beta = 0): void {
   const m = A.rows;
@@ -190,23 +189,33 @@ export function matmulAB(A: Matrix, B: Matrix, C: Matrix, alpha = 1, beta = 0): 
   const n = B.cols;
   checkProduct('matmulAB', A, B, C, m, K, B.rows, n, 'A', 'B');
   if (wantWasm(m, K, n) && wasmMatmulAB(A, B, C, alpha, beta)) return;
-  const a = A.data;
-  const b = B.data;
-  const c = C.data;
+  // a_ik sits at i·K + k: rows of A are K apart, its columns 1 apart.
+  gemmStridedB(A.data, K, 1, B.data, C.data, m, K, n, alpha, beta);
+}
+
+/**
+ * C ← alpha·op(A)·B + beta·C where op(A)_ik = a[i·rs + k·cs]: one register-blocked
+ * kernel serves both A·B (rs = K, cs = 1) and Aᵀ·B (rs = 1, cs = m). B is K×n and
+ * read along its rows, so each k step loads 4 values of op(A)'s column k and 4
+ * contiguous values of row k of B and updates a 4×4 block of C.
+ */
+function gemmStridedB(
+  a: Float64Array, rs: number, cs: number, b: Float64Array, c: Float64Array,
+  m: number, K: number, n: number, alpha: number, beta: number,
+): void {
   const m4 = m - (m % 4);
   const n4 = n - (n % 4);
+  const r2 = 2 * rs;
+  const r3 = 3 * rs;
   for (let i = 0; i < m4; i += 4) {
-    const a0 = i * K;
-    const a1 = a0 + K;
-    const a2 = a1 + K;
-    const a3 = a2 + K;
+    const a0 = i * rs;
     for (let j = 0; j < n4; j += 4) {
       let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
       let c10 = 0, c11 = 0, c12 = 0, c13 = 0;
       let c20 = 0, c21 = 0, c22 = 0, c23 = 0;
       let c30 = 0, c31 = 0, c32 = 0, c33 = 0;
-      for (let k = 0, bk = j; k < K; k++, bk += n) {
-        const x0 = a[a0 + k]!, x1 = a[a1 + k]!, x2 = a[a2 + k]!, x3 = a[a3 + k]!;
+      for (let k = 0, ak = a0, bk = j; k < K; k++, ak += cs, bk += n) {
+        const x0 = a[ak]!, x1 = a[ak + rs]!, x2 = a[ak + r2]!, x3 = a[ak + r3]!;
         const w0 = b[bk]!, w1 = b[bk + 1]!, w2 = b[bk + 2]!, w3 = b[bk + 3]!;
         c00 += x0 * w0; c01 += x0 * w1; c02 += x0 * w2; c03 += x0 * w3;
         c10 += x1 * w0; c11 += x1 * w1; c12 += x1 * w2; c13 += x1 * w3;
@@ -218,9 +227,9 @@ export function matmulAB(A: Matrix, B: Matrix, C: Matrix, alpha = 1, beta = 0): 
     }
     for (let j = n4; j < n; j++) {
       let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-      for (let k = 0, bk = j; k < K; k++, bk += n) {
+      for (let k = 0, ak = a0, bk = j; k < K; k++, ak += cs, bk += n) {
         const w = b[bk]!;
-        s0 += a[a0 + k]! * w; s1 += a[a1 + k]! * w; s2 += a[a2 + k]! * w; s3 += a[a3 + k]! * w;
+        s0 += a[ak]! * w; s1 += a[ak + rs]! * w; s2 += a[ak + r2]! * w; s3 += a[ak + r3]! * w;
       }
       put(c, i * n + j, alpha, beta, s0);
       put(c, (i + 1) * n + j, alpha, beta, s1);
@@ -228,11 +237,11 @@ export function matmulAB(A: Matrix, B: Matrix, C: Matrix, alpha = 1, beta = 0): 
       put(c, (i + 3) * n + j, alpha, beta, s3);
     }
   }
+  // Leftover rows of C (m not a multiple of 4): plain dot products.
   for (let i = m4; i < m; i++) {
-    const a0 = i * K;
     for (let j = 0; j < n; j++) {
       let s = 0;
-      for (let k = 0, bk = j; k < K; k++, bk += n) s += a[a0 + k]! * b[bk]!;
+      for (let k = 0, ak = i * rs, bk = j; k < K; k++, ak += cs, bk += n) s += a[ak]! * b[bk]!;
       put(c, i * n + j, alpha, beta, s);
     }
   }
@@ -257,7 +266,7 @@ export function matmulABRef(A: Matrix, B: Matrix, C: Matrix, alpha = 1, beta = 0
  * C ← alpha·Aᵀ·B + beta·C, i.e. c_ij = Σ_k a_ki b_kj. A is k×m, B is k×n, C is m×n.
  * This is the weight gradient dE/dW = Dᵀ·Y (dE/dw_ij = Σ_cases y_i dE/dx_j,
  * stored at row j, column i). The sum runs over the cases (rows of both
- * operands); each k step reads 4 contiguous values from row k of A and of B.
+ * operands).
  */
 export function matmulAtB(A: Matrix, B: Matrix, C: Matrix, alpha = 1, beta = 0): void {
   const K = A.rows;
@@ -265,47 +274,8 @@ export function matmulAtB(A: Matrix, B: Matrix, C: Matrix, alpha = 1, beta = 0):
   const n = B.cols;
   checkProduct('matmulAtB', A, B, C, m, K, B.rows, n, 'Aᵀ', 'B');
   if (wantWasm(m, K, n) && wasmMatmulAtB(A, B, C, alpha, beta)) return;
-  const a = A.data;
-  const b = B.data;
-  const c = C.data;
-  const m4 = m - (m % 4);
-  const n4 = n - (n % 4);
-  for (let i = 0; i < m4; i += 4) {
-    for (let j = 0; j < n4; j += 4) {
-      let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
-      let c10 = 0, c11 = 0, c12 = 0, c13 = 0;
-      let c20 = 0, c21 = 0, c22 = 0, c23 = 0;
-      let c30 = 0, c31 = 0, c32 = 0, c33 = 0;
-      for (let k = 0, ak = i, bk = j; k < K; k++, ak += m, bk += n) {
-        const x0 = a[ak]!, x1 = a[ak + 1]!, x2 = a[ak + 2]!, x3 = a[ak + 3]!;
-        const w0 = b[bk]!, w1 = b[bk + 1]!, w2 = b[bk + 2]!, w3 = b[bk + 3]!;
-        c00 += x0 * w0; c01 += x0 * w1; c02 += x0 * w2; c03 += x0 * w3;
-        c10 += x1 * w0; c11 += x1 * w1; c12 += x1 * w2; c13 += x1 * w3;
-        c20 += x2 * w0; c21 += x2 * w1; c22 += x2 * w2; c23 += x2 * w3;
-        c30 += x3 * w0; c31 += x3 * w1; c32 += x3 * w2; c33 += x3 * w3;
-      }
-      store4(c, i * n + j, n, alpha, beta,
-        c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33);
-    }
-    for (let j = n4; j < n; j++) {
-      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-      for (let k = 0, ak = i, bk = j; k < K; k++, ak += m, bk += n) {
-        const w = b[bk]!;
-        s0 += a[ak]! * w; s1 += a[ak + 1]! * w; s2 += a[ak + 2]! * w; s3 += a[ak + 3]! * w;
-      }
-      put(c, i * n + j, alpha, beta, s0);
-      put(c, (i + 1) * n + j, alpha, beta, s1);
-      put(c, (i + 2) * n + j, alpha, beta, s2);
-      put(c, (i + 3) * n + j, alpha, beta, s3);
-    }
-  }
-  for (let i = m4; i < m; i++) {
-    for (let j = 0; j < n; j++) {
-      let s = 0;
-      for (let k = 0, ak = i, bk = j; k < K; k++, ak += m, bk += n) s += a[ak]! * b[bk]!;
-      put(c, i * n + j, alpha, beta, s);
-    }
-  }
+  // (Aᵀ)_ik = a_ki sits at k·m + i: rows of Aᵀ are 1 apart, its columns m apart.
+  gemmStridedB(A.data, 1, m, B.data, C.data, m, K, n, alpha, beta);
 }
 
 /** Reference C ← alpha·Aᵀ·B + beta·C as a plain triple loop. */
