@@ -59,6 +59,13 @@ export function logSumExpRow(x: Matrix, row: number): number {
   return max + Math.log(s);
 }
 
+/** out ← y − t, the error derivative shared by several loss/unit pairs. */
+function outputMinusTarget(where: string, y: Matrix, t: Matrix, out: Matrix): void {
+  check(where, y, t, out, 'out');
+  const len = y.rows * y.cols;
+  for (let i = 0; i < len; i++) out.data[i] = y.data[i]! - t.data[i]!;
+}
+
 function check(where: string, y: Matrix, t: Matrix, other?: Matrix, otherName = 'x'): void {
   if (y.rows !== t.rows || y.cols !== t.cols) {
     throw new ShapeError(where, `output y is ${y.rows}×${y.cols} but target t is ${t.rows}×${t.cols}`);
@@ -83,9 +90,8 @@ const squaredError: Loss = {
     return (0.5 * s) / y.rows;
   },
   dEdy(y, t, out) {
-    check('squared-error.dEdy', y, t, out, 'out');
-    const len = y.rows * y.cols;
-    for (let i = 0; i < len; i++) out.data[i] = y.data[i]! - t.data[i]!;
+    // E = ½Σ(y − t)², so dE/dy = y − t.
+    outputMinusTarget('squared-error.dEdy', y, t, out);
   },
 };
 
@@ -128,9 +134,8 @@ const crossEntropy: Loss = {
     }
   },
   dEdx(y, t, out) {
-    check('cross-entropy.dEdx', y, t, out, 'out');
-    const len = y.rows * y.cols;
-    for (let i = 0; i < len; i++) out.data[i] = y.data[i]! - t.data[i]!;
+    // dE/dx = dE/dy · y(1 − y) = (y − t)/(y(1 − y)) · y(1 − y) = y − t.
+    outputMinusTarget('cross-entropy.dEdx', y, t, out);
   },
 };
 
