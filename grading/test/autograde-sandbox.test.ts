@@ -8,7 +8,8 @@ import { join } from 'path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BatchSummary, autogradeBatch } from '../src/autograde/batch';
 import { writeFeedback } from '../src/autograde/feedback';
-import { SubmissionResult } from '../src/autograde/grade';
+import { SubmissionResult, buildPlan } from '../src/autograde/grade';
+import { DEFAULT_LIMITS, SandboxRun, runInSandbox, sandboxSnapshot, sandboxSnapshotProblems } from '../src/autograde/sandbox';
 import { HW1_SOURCE, ensureBuilt, hw1 } from './autograde-helpers';
 
 const dir = mkdtempSync(join(tmpdir(), 'ck-adversarial-'));
@@ -128,6 +129,29 @@ describe('autograde in the sandbox', () => {
     expect(result('absent')).toMatchObject({ status: 'no-submission', points: 0, submitted_at: null });
     expect(summary.warnings.join('\n')).toMatch(/unlisted.ipynb: in the submissions folder but not in the manifest/);
   });
+  it('starts sandboxes from the startup snapshot, reporting what a sandbox without it reports', async () => {
+    expect(sandboxSnapshotProblems()).toEqual([]);
+    expect(await sandboxSnapshot(DEFAULT_LIMITS.heapMb)).toBeDefined();
+    const plan = buildPlan(hw1().assignment);
+    const fromSnapshot = await runInSandbox(plan, join(dir, 'work-snapshot'));
+    process.env.COURSE_KIT_SANDBOX_SNAPSHOT = '0';
+    let plain: SandboxRun;
+    try {
+      plain = await runInSandbox(plan, join(dir, 'work-plain'));
+    } finally {
+      delete process.env.COURSE_KIT_SANDBOX_SNAPSHOT;
+    }
+    const reported = (r: SandboxRun) => ({
+      status: r.status,
+      cells: r.cells.map((c) => [c.id, c.ok, c.error, c.stdout]),
+      tests: r.tests.map((t) => [t.id, t.ok, t.value, t.error]),
+    });
+    expect(fromSnapshot.tests.length).toBe(24);
+    expect(reported(fromSnapshot)).toEqual(reported(plain));
+    // The snapshot already holds the TypeScript converter; the plain sandbox creates it (seconds).
+    expect(fromSnapshot.startupMs).toBeLessThan(plain.startupMs);
+  }, 60_000);
+
   it('resumes without regrading and writes feedback pages', async () => {
     expect(readdirSync(out).filter((f) => f.endsWith('.json')).length).toBe(summary.results.length);
     const again = await autogradeBatch({

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join, resolve } from 'path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCellExecutor, type CellExecutor } from '../src/notebook/executor';
+import { createCellExecutor, prepareConverter, type CellExecutor } from '../src/notebook/executor';
 
 // The notebooks folder sits next to node_modules, so `@course-kit/lib` resolves
 // from there exactly as in a kernel started on notebooks/.
@@ -127,6 +127,26 @@ describe('two executors in one process', () => {
       first.close();
       second.close();
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a converter prepared ahead', () => {
+  it('gives the next executor of its folder a converter that checks and runs cells as usual', async () => {
+    const before = process.cwd();
+    prepareConverter(notebooksDir, { warmUp: 'import { zeros } from "@course-kit/lib";' });
+    expect(process.cwd()).toBe(before);
+    const ex = createCellExecutor({ cwd: notebooksDir });
+    try {
+      // The warm-up was only type-checked: nothing of it is declared or run.
+      expect((await ex.execute('typeof zeros')).ok).toBe(false);
+      const r = await ex.execute('import { zeros } from "@course-kit/lib";\nconst m = zeros(2, 3);\nm.cols');
+      expect(r.ok).toBe(true);
+      expect(r.stdout).toBe('3\n');
+      const bad = await ex.execute('const s: string = m.rows;');
+      expect(bad.error).toMatch(/Type 'number' is not assignable to type 'string'/);
+    } finally {
+      ex.close();
     }
   });
 });

@@ -4,9 +4,9 @@
  * limits per cell/test and per submission by killing the process, and a
  * memory cap with --max-old-space-size plus an address-space limit (prlimit).
  */
-import { spawn } from 'child_process';
-import { randomBytes } from 'crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, realpathSync, symlinkSync } from 'fs';
+import { execFile, spawn } from 'child_process';
+import { createHash, randomBytes } from 'crypto';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, realpathSync, renameSync, rmSync, statSync, symlinkSync } from 'fs';
 import { delimiter, dirname, join, resolve } from 'path';
 import type { PlainValue } from '@course-kit/lib';
 import { PlanCell, Report, validateReport } from './protocol';
@@ -71,6 +71,125 @@ export function sandboxReadPaths(): { nodeModules: string; libDir: string; gradi
   return { nodeModules, libDir, gradingDist, worker };
 }
 
+/**
+ * The sandbox's home: the working folder of every sandbox process, empty but
+ * for a node_modules link (so tslab resolves `@course-kit/lib` as in a
+ * notebook folder). Shared by all submissions: nothing of a submission is
+ * ever written there (plans arrive over IPC, sandboxes cannot write), and it
+ * must be one fixed folder because the startup snapshot's TypeScript
+ * converter is created for it. Kept in the project's build/ folder, not in a
+ * world-writable temp folder, since its snapshot is trusted code.
+ */
+export function sandboxHome(): string {
+  const root = resolve(sandboxReadPaths().gradingDist, '..', '..');
+  return prepareWorkDir(join(root, 'build', '.sandbox', 'home'));
+}
+
+/** A startup snapshot and the compiler inputs (with size and mtime) it was built from. */
+interface SnapshotFiles {
+  blob: string;
+  reads: string;
+}
+
+interface ReadRecord {
+  path: string;
+  size: number;
+  mtimeMs: number;
+}
+
+function snapshotInputsUnchanged(readsPath: string): boolean {
+  try {
+    const reads = JSON.parse(readFileSync(readsPath, 'utf8')) as ReadRecord[];
+    return reads.every((r) => {
+      try {
+        const st = statSync(r.path);
+        return st.size === r.size && st.mtimeMs === r.mtimeMs;
+      } catch {
+        return r.size === -1;
+      }
+    });
+  } catch {
+    return false;
+  }
+}
+
+/** Snapshots of other keys (~55 MB each) unused for an hour: another batch may still be using a recent one. */
+function removeOldSnapshots(dir: string, keep: string): void {
+  for (const f of readdirSync(dir)) {
+    const m = /^([0-9a-f]{24})\.(blob|reads\.json)$/.exec(f);
+    if (!m || m[1] === keep) continue;
+    try {
+      if (Date.now() - statSync(join(dir, f)).mtimeMs > 3_600_000) rmSync(join(dir, f), { force: true });
+    } catch {
+      // another batch removed it
+    }
+  }
+}
+
+const building = new Map<string, Promise<SnapshotFiles | undefined>>();
+const snapshotProblems: string[] = [];
+
+/**
+ * Whether sandboxes start from a V8 startup snapshot (default yes; set
+ * COURSE_KIT_SANDBOX_SNAPSHOT=0 to create the converter in every process).
+ */
+export function sandboxSnapshotEnabled(): boolean {
+  return process.env.COURSE_KIT_SANDBOX_SNAPSHOT !== '0';
+}
+
+/** Why the last snapshot build failed, if it did (sandboxes then start without one). */
+export function sandboxSnapshotProblems(): readonly string[] {
+  return snapshotProblems;
+}
+
+/**
+ * The startup snapshot for this Node, heap cap and compiled grader, built on
+ * first use into build/.sandbox (a few seconds, once) and rebuilt when a file
+ * the compiler read (lib/dist declarations, @types, lib.*.d.ts) changed.
+ * Resolves to undefined when it cannot be built: sandboxes then create the
+ * converter themselves (slower, same results).
+ */
+export function sandboxSnapshot(heapMb: number): Promise<SnapshotFiles | undefined> {
+  const paths = sandboxReadPaths();
+  const home = sandboxHome();
+  const entry = join(paths.gradingDist, 'autograde', 'sandbox-snapshot.js');
+  const executor = join(paths.gradingDist, 'notebook', 'executor.js');
+  const key = createHash('sha256')
+    .update(JSON.stringify([process.version, process.execPath, process.arch, heapMb, home, paths.nodeModules]))
+    .update(readFileSync(entry))
+    .update(readFileSync(executor))
+    .digest('hex')
+    .slice(0, 24);
+  const dir = dirname(home);
+  const files: SnapshotFiles = { blob: join(dir, `${key}.blob`), reads: join(dir, `${key}.reads.json`) };
+  if (existsSync(files.blob) && snapshotInputsUnchanged(files.reads)) return Promise.resolve(files);
+  const pending = building.get(key);
+  if (pending) return pending;
+  const tmp = `.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  const job = new Promise<SnapshotFiles | undefined>((resolveJob) => {
+    execFile(
+      process.execPath,
+      [`--max-old-space-size=${heapMb}`, '--snapshot-blob', files.blob + tmp, '--build-snapshot', entry, home, files.reads + tmp, paths.gradingDist],
+      { cwd: home, timeout: 180_000, maxBuffer: 16 * 1024 * 1024, env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production' } },
+      (err, _stdout, stderr) => {
+        building.delete(key);
+        if (err || !existsSync(files.blob + tmp)) {
+          snapshotProblems.push(`sandbox snapshot build failed: ${err?.message ?? 'no blob written'} ${String(stderr).slice(-2000)}`);
+          rmSync(files.blob + tmp, { force: true });
+          rmSync(files.reads + tmp, { force: true });
+          return resolveJob(undefined);
+        }
+        renameSync(files.reads + tmp, files.reads);
+        renameSync(files.blob + tmp, files.blob);
+        removeOldSnapshots(dir, key);
+        resolveJob(files);
+      },
+    );
+  });
+  building.set(key, job);
+  return job;
+}
+
 function findOnPath(cmd: string): string | undefined {
   for (const dir of (process.env.PATH ?? '').split(delimiter)) {
     const p = join(dir, cmd);
@@ -102,13 +221,20 @@ function tail(path: string, n = 4000): string {
   }
 }
 
-/** Execute plan cells in a fresh sandbox process in `workDir`. Never throws for student misbehaviour. */
-export function runInSandbox(cells: PlanCell[], workDir: string, limits: SandboxLimits = DEFAULT_LIMITS): Promise<SandboxRun> {
+/**
+ * Execute plan cells in a fresh sandbox process. The process runs in the
+ * shared, empty sandbox home (see sandboxHome); `workDir` is the parent's
+ * scratch folder for this submission (the process's stdout/stderr files),
+ * which the sandbox cannot read. Never throws for student misbehaviour.
+ */
+export async function runInSandbox(cells: PlanCell[], workDir: string, limits: SandboxLimits = DEFAULT_LIMITS): Promise<SandboxRun> {
   const paths = sandboxReadPaths();
   if (!existsSync(paths.worker)) {
     throw new Error(`sandbox worker not built: ${paths.worker} is missing (run npm run build)`);
   }
-  const cwd = prepareWorkDir(workDir);
+  const cwd = sandboxHome();
+  const snapshot = sandboxSnapshotEnabled() ? await sandboxSnapshot(limits.heapMb) : undefined;
+  mkdirSync(workDir, { recursive: true });
   const nodeArgs = [
     '--experimental-permission',
     `--allow-fs-read=${cwd}`,
@@ -119,21 +245,22 @@ export function runInSandbox(cells: PlanCell[], workDir: string, limits: Sandbox
     `--max-old-space-size=${limits.heapMb}`,
     '--no-addons',
     '--no-warnings',
-    paths.worker,
+    // From the snapshot the worker is loaded by the snapshot's main function.
+    ...(snapshot ? ['--snapshot-blob', snapshot.blob] : [paths.worker]),
   ];
   const [cmd, args] =
     PRLIMIT && limits.addressSpaceMb > 0
       ? [PRLIMIT, [`--as=${limits.addressSpaceMb * 1024 * 1024}`, '--', process.execPath, ...nodeArgs]]
       : [process.execPath, nodeArgs];
   // stdout/stderr go to files: the sandbox gets no pipe-backed stream objects to reuse.
-  const outPath = join(cwd, '..', `${cwd.split(/[/\\]/).pop()}.stdout.txt`);
-  const errPath = join(cwd, '..', `${cwd.split(/[/\\]/).pop()}.stderr.txt`);
+  const outPath = join(workDir, 'sandbox.stdout.txt');
+  const errPath = join(workDir, 'sandbox.stderr.txt');
   const outFd = openSync(outPath, 'w');
   const errFd = openSync(errPath, 'w');
   const nonce = randomBytes(24).toString('hex');
   const started = performance.now();
 
-  return new Promise<SandboxRun>((resolvePromise) => {
+  return await new Promise<SandboxRun>((resolvePromise) => {
     const child = spawn(cmd, args, {
       cwd,
       stdio: ['ignore', outFd, errFd, 'ipc', 'pipe'],

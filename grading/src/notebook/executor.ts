@@ -17,8 +17,12 @@
  * - A synchronous endless loop cannot be stopped in-process; run untrusted
  *   code in a child process and kill it on timeout (runner.ts does).
  */
-import { Console } from 'console';
 import { Writable } from 'stream';
+// Taken once at load: when this module is loaded into a V8 startup snapshot,
+// `require('console').Console` reads undefined after deserialization, but the
+// class itself survives.
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const ConsoleClass = (require('console') as typeof import('console')).Console;
 import { format } from 'util';
 import type { ConverterSet, Executor } from 'tslab/dist/executor';
 
@@ -117,6 +121,60 @@ function sinkStream(sink: Sink): Writable {
   });
 }
 
+type Converter = ReturnType<typeof import('tslab/dist/converter').createConverter>;
+
+/** A converter created ahead of time (e.g. in a startup snapshot) for one folder. */
+let prepared: { cwd: string; node: Converter } | undefined;
+
+/** Load tslab's executor, converter and display modules (and with them TypeScript). */
+export function preloadTslab(): void {
+  /* eslint-disable @typescript-eslint/no-var-requires */
+  require('tslab/dist/executor');
+  require('tslab/dist/converter');
+  require('tslab/dist/jupyter');
+}
+
+/**
+ * Create the TypeScript converter for `cwd` now, so that the next
+ * createCellExecutor for that folder starts without the compiler set-up
+ * (about two seconds: lib .d.ts files, @types, module resolution).
+ * `warmUp` is type-checked once (e.g. an import of the course library) so
+ * that its declaration files are parsed too; it is never run.
+ *
+ * `watch: false` replaces TypeScript's file watchers with no-ops for the
+ * whole process: right for a sandbox whose files never change (and needed
+ * to take a V8 startup snapshot, which cannot hold watcher handles), wrong
+ * for a kernel whose local .ts files are edited.
+ */
+export function prepareConverter(cwd: string, options: { warmUp?: string; watch?: boolean } = {}): void {
+  const ts = require('@tslab/typescript-for-tslab') as typeof import('@tslab/typescript-for-tslab');
+  const { createConverter } = require('tslab/dist/converter') as typeof import('tslab/dist/converter');
+  if (options.watch === false) {
+    const none = () => ({ close: () => undefined });
+    ts.sys.watchFile = none;
+    ts.sys.watchDirectory = none;
+  }
+  const previousCwd = process.cwd();
+  process.chdir(cwd);
+  try {
+    const node = createConverter({ isJS: false, isBrowser: false });
+    if (options.warmUp) node.convert('', options.warmUp);
+    prepared = { cwd: process.cwd(), node };
+  } finally {
+    process.chdir(previousCwd);
+  }
+}
+
+/** The prepared converter for `cwd` (handed out once), or a new one. */
+function takeConverter(cwd: string, create: () => Converter): Converter {
+  if (prepared && prepared.cwd === cwd) {
+    const node = prepared.node;
+    prepared = undefined;
+    return node;
+  }
+  return create();
+}
+
 // Serialises executions across all executors of this process.
 let queue: Promise<unknown> = Promise.resolve();
 
@@ -147,7 +205,7 @@ export function createCellExecutor(options: CellExecutorOptions): CellExecutor {
   let executor: Executor;
   let tslabGlobal: unknown;
   try {
-    const node = createConverter({ isJS: false, isBrowser: false });
+    const node = takeConverter(process.cwd(), () => createConverter({ isJS: false, isBrowser: false }));
     let browser: ReturnType<typeof createConverter> | undefined;
     const convs: ConverterSet = {
       node,
@@ -193,7 +251,7 @@ export function createCellExecutor(options: CellExecutorOptions): CellExecutor {
     // Cells call the global console; test runners replace it with their own,
     // so give each cell a console that writes into this cell's sinks.
     const previousConsole = globalThis.console;
-    globalThis.console = new Console({
+    globalThis.console = new ConsoleClass({
       stdout: sinkStream(out),
       stderr: sinkStream(err),
       colorMode: false,
