@@ -224,7 +224,8 @@ describe('reports', () => {
     const { db, dir } = setup();
     const out = writeReports(db, join(dir, 'report'));
     const html = readFileSync(out.classReport, 'utf8');
-    expect(html).toContain("Plotly.newPlot(\"final-hist\"");
+    expect(html).toContain('<div id="final-hist" class="course-kit-plot"');
+    expect(html).toContain('window.Plotly.newPlot(el, fig.data, fig.layout, fig.config)');
     expect(html).toContain('"type":"histogram"');
     expect(html.length).toBeGreaterThan(1_000_000); // plotly inlined: works offline
     // hw1: a01 and a02 graded (a02 late), a03 excused, a04 missing.

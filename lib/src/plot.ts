@@ -132,16 +132,7 @@ export function figureHtml(figure: Figure, options: { includePlotly?: boolean; i
   // Shown until the script draws the figure, e.g. in an untrusted notebook where scripts do not run.
   const placeholder = escapeText(`${figureSummary(clean)} (plot appears when scripts run: trust the notebook or re-run the cell)`);
   parts.push(`<div id="${id}" class="course-kit-plot" style="width:100%;min-height:${height}px">${placeholder}</div>`);
-  if (options.includePlotly ?? true) {
-    parts.push(
-      '<script type="text/javascript">',
-      '(function (define, module, exports) {',
-      'if (window.Plotly) return;',
-      inlinePlotlySource(),
-      '}).call(window);',
-      '</script>',
-    );
-  }
+  if (options.includePlotly ?? true) parts.push(plotlyScript());
   parts.push(
     '<script type="text/javascript">',
     '(function () {',
@@ -158,6 +149,22 @@ export function figureHtml(figure: Figure, options: { includePlotly?: boolean; i
     '</script>',
   );
   return parts.join('\n');
+}
+
+/**
+ * A <script> element that installs window.Plotly from the inlined bundle (once
+ * per page), also on pages that use require.js/AMD or CommonJS shims: the bundle
+ * runs inside a function whose parameters shadow `define`, `module` and `exports`.
+ */
+export function plotlyScript(): string {
+  return [
+    '<script type="text/javascript">',
+    '(function (define, module, exports) {',
+    'if (window.Plotly) return;',
+    inlinePlotlySource(),
+    '}).call(window);',
+    '</script>',
+  ].join('\n');
 }
 
 /** Text for HTML element content, ASCII only. */

@@ -1,33 +1,24 @@
 import { mkdirSync, writeFileSync } from 'fs';
 import { join } from 'path';
-import { plotlySource } from '@course-kit/lib';
+import { figureHtml, plotlyScript } from '@course-kit/lib';
+import { escapeHtml as esc } from '../html';
 import { CourseConfig } from './config';
 import { getConfig } from './course';
 import { Db } from './db';
 import { ItemGrade, StudentGrade, computeFinalGrades } from './compute';
 import { showLocal } from './time';
 
-/** HTML-escapes text for element content and attribute values. */
-export function esc(s: string | number | null | undefined): string {
-  return String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-}
-
-/** JSON for a <script> block: "<" escaped so text can never close the tag. */
-function scriptJson(v: unknown): string {
-  return JSON.stringify(v).replace(/</g, '\\u003c');
-}
-
-const STYLE = `body{font-family:system-ui,sans-serif;margin:2em;max-width:70em}table{border-collapse:collapse;margin:1em 0}
+const STYLE = `body{font-family:system-ui,sans-serif;margin:2em;max-width:80em}table{border-collapse:collapse;margin:1em 0;font-size:.92em}
 td,th{border:1px solid #ccc;padding:.25em .6em;text-align:right}th:first-child,td:first-child{text-align:left}
 .note{color:#555}#students td:nth-child(2),#students td:nth-child(3){text-align:left}.excused{color:#777;font-style:italic}.late{color:#a40}`;
 
 function page(title: string, body: string, withPlotly: boolean): string {
-  const plotly = withPlotly ? `<script>${plotlySource().replace(/<\/script/gi, '<\\/script')}</script>` : '';
+  const plotly = withPlotly ? plotlyScript() : '';
   return `<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title><style>${STYLE}</style>${plotly}</head>\n<body>\n${body}\n</body></html>\n`;
 }
 
 function plot(id: string, data: unknown[], layout: Record<string, unknown>): string {
-  return `<div id="${id}" style="height:360px"></div><script>Plotly.newPlot(${scriptJson(id)}, ${scriptJson(data)}, ${scriptJson(layout)}, {responsive: true});</script>`;
+  return figureHtml({ data: data as { type: string }[], layout: { height: 360, ...layout } }, { id, includePlotly: false });
 }
 
 export interface AssignmentStats {

@@ -5,11 +5,8 @@
  * them: text/html embedded as is (plots bring their own script), images
  * inline, text as preformatted text.
  */
+import { escapeHtml } from '../html';
 import { cellSource, type Notebook, type NotebookOutput } from './nbformat';
-
-export function escapeHtml(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
 
 function join(t: unknown): string {
   return Array.isArray(t) ? t.join('') : String(t ?? '');
