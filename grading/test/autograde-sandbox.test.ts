@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { BatchSummary, autogradeBatch } from '../src/autograde/batch';
 import { writeFeedback } from '../src/autograde/feedback';
 import { SubmissionResult, buildPlan } from '../src/autograde/grade';
+import { PlanCell } from '../src/autograde/protocol';
 import { DEFAULT_LIMITS, SandboxRun, runInSandbox, sandboxSnapshot, sandboxSnapshotProblems } from '../src/autograde/sandbox';
 import { HW1_SOURCE, ensureBuilt, hw1 } from './autograde-helpers';
 
@@ -66,6 +67,20 @@ function logisticDerivative(y: number): number { return 0; }`,
       'q3-solution': (c) => c.replace('return e.map((v) => v / s);', 'return new Proxy(e.map((v) => v / s), {});'),
       'q4-solution': (c) => c.replace('if (y === t) return w.slice();', 'if (y === t) { const r = w.slice(); Object.defineProperty(r, 0, { get: () => w[0] }); return r; }'),
     }),
+    // Array.prototype patched to fool a grader that collects tests or results in arrays; the segment hook is probed too.
+    arraypatch: submission({
+      'q5-solution': append(`
+const ap5 = Array.prototype as any; const map5 = ap5.map; const push5 = ap5.push;
+ap5.push = function (this: any[], ...items: any[]) { return push5.apply(this, items.filter((x) => !(x && typeof x === 'object' && ('produce' in x || 'hidden' in x)))); };
+ap5.map = function (this: any[], f: any, self?: any) { return map5.call(this, (x: any, i: number, a: any[]) => { const y = f.call(self, x, i, a); return y && typeof y === 'object' && 'hidden' in y ? { ...y, hidden: false } : y; }); };
+ap5.toJSON = () => 'lie';
+const hook5 = (globalThis as any).__courseKitSegment;
+for (let k = 0; k < 4; k++) { try { hook5(k, 'guess'); hook5(k, undefined); } catch {} }
+try { (globalThis as any).__courseKitSegment = () => {}; } catch {}
+try { Object.defineProperty(globalThis, '__courseKitSegment', { value: () => {} }); } catch {}`),
+    }),
+    // A type error only in q3's hidden tests (they call the gradient with four classes): the visible tests still count.
+    typefail: submission({ 'q3-solution': (c) => c.replace('function softmaxCrossEntropyGrad(z: number[]', 'function softmaxCrossEntropyGrad(z: [number, number, number]') }),
     missing: submission({}, (nb) => {
       nb.cells = nb.cells.filter((c) => (c.metadata.course_kit as { id?: string } | undefined)?.id !== 'q2-solution');
       delete nb.cells.find((c) => (c.metadata.course_kit as { id?: string } | undefined)?.id === 'q3-solution')!.metadata.course_kit;
@@ -116,6 +131,19 @@ describe('autograde in the sandbox', () => {
     expect(result('forge')).toMatchObject({ status: 'ok', points: 73 });
     expect(result('forge').recovery.join(' ')).toMatch(/rejected/);
   });
+  it('is not fooled by a patched Array.prototype, and others are unaffected', () => {
+    expect(result('arraypatch')).toMatchObject({ status: 'ok', points: 100 });
+    expect(result('arraypatch').recovery.join(' ')).not.toMatch(/rejected/);
+    expect(result('arraypatch').tests.filter((t) => t.hidden).map((t) => t.id)).toEqual(result('reference').tests.filter((t) => t.hidden).map((t) => t.id));
+    expect(result('reference')).toMatchObject({ status: 'ok', points: 100 });
+  });
+  it('keeps the visible tests of a test cell whose hidden part does not type-check', () => {
+    const r = result('typefail');
+    expect(r).toMatchObject({ status: 'ok', points: 90 });
+    expect(r.tests.filter((t) => !t.passed).map((t) => [t.id, t.message])).toEqual([
+      ['q3.stable', 'not run: the test cell failed'], ['q3.grad-4', 'not run: the test cell failed']]);
+    expect(r.recovery.join(' ')).not.toMatch(/rejected/);
+  });
   it('does not believe lying objects', () => {
     // q1 all (15); q3's two softmax tests (10: the gradient maps the Proxy into a real array); q4.correct (3).
     expect(result('liar')).toMatchObject({ status: 'ok', points: 72 });
@@ -150,6 +178,40 @@ describe('autograde in the sandbox', () => {
     expect(reported(fromSnapshot)).toEqual(reported(plain));
     // The snapshot already holds the TypeScript converter; the plain sandbox creates it (seconds).
     expect(fromSnapshot.startupMs).toBeLessThan(plain.startupMs);
+  }, 60_000);
+
+  it('runs a split test cell as one cell, reporting what separate chunks report, each chunk once', async () => {
+    const plan = (hiddenCode: string): PlanCell[] => [
+      { id: 'setup', kind: 'setup', code: 'import { test } from "@course-kit/lib";\nconst runs = { n: 0 };' },
+      { id: 'x', kind: 'tests', question: 'x', hidden: false, code: 'runs.n++;\nconsole.log("chunk 0");\ntest("x.a", "a", () => runs.n);' },
+      { id: 'x', kind: 'tests', question: 'x', hidden: true, code: `test("x.h", "h", () => runs.n * 10);\n${hiddenCode}\ntest("x.h2", "h2", () => 3);` },
+      { id: 'x', kind: 'tests', question: 'x', hidden: false, code: 'runs.n += 100;\ntest("x.c", "c", () => runs.n);' },
+      { id: 'y', kind: 'tests', question: 'y', hidden: false, code: 'test("y.a", "a", () => runs.n);' },
+    ];
+    const reported = (r: SandboxRun) => ({
+      status: r.status,
+      cells: r.cells.map((c) => [c.id, c.ok, c.error.split('\n')[0]]),
+      tests: r.tests.map((t) => [t.id, t.cellId, t.hidden, t.ok, t.value]),
+      rejected: r.rejected,
+    });
+    for (const [name, hiddenCode] of [['clean', 'runs.n += 0;'], ['runtime error', 'throw new Error("boom");'], ['type error', 'const bad: number = "x";']]) {
+      const merged = await runInSandbox(plan(hiddenCode), join(dir, 'work-merged'));
+      process.env.COURSE_KIT_SANDBOX_MERGE = '0';
+      let separate: SandboxRun;
+      try {
+        separate = await runInSandbox(plan(hiddenCode), join(dir, 'work-separate'));
+      } finally {
+        delete process.env.COURSE_KIT_SANDBOX_MERGE;
+      }
+      expect(reported(merged), name).toEqual(reported(separate));
+      expect(merged.cells.length, name).toBe(5);
+      // x.c sees runs.n = 101: no chunk ran twice.
+      expect(merged.tests.find((t) => t.id === 'x.c')?.value, name).toBe(101);
+      expect(merged.tests.find((t) => t.id === 'x.h')?.hidden, name).toBe(name === 'type error' ? undefined : true);
+      // Separate cells print chunk by chunk; the merged cell's output arrives with its last report (the only difference).
+      expect(separate.cells[1].stdout, name).toBe('chunk 0\n');
+      if (name !== 'type error') expect(merged.cells[1].stdout, name).toBe('');
+    }
   }, 60_000);
 
   it('resumes without regrading and writes feedback pages', async () => {

@@ -137,6 +137,16 @@ export function sandboxSnapshotEnabled(): boolean {
   return process.env.COURSE_KIT_SANDBOX_SNAPSHOT !== '0';
 }
 
+/**
+ * Whether the sandbox runs each split test cell as one notebook cell with
+ * trusted segment hooks between its chunks (default yes; set
+ * COURSE_KIT_SANDBOX_MERGE=0 to run every chunk as a cell of its own, which
+ * reports the same results, more slowly).
+ */
+export function sandboxMergeEnabled(): boolean {
+  return process.env.COURSE_KIT_SANDBOX_MERGE !== '0';
+}
+
 /** Why the last snapshot build failed, if it did (sandboxes then start without one). */
 export function sandboxSnapshotProblems(): readonly string[] {
   return snapshotProblems;
@@ -375,7 +385,7 @@ export async function runInSandbox(cells: PlanCell[], workDir: string, limits: S
       }
       resolvePromise(run);
     });
-    child.send({ nonce, cells, cwd }, (err) => {
+    child.send({ nonce, cells, cwd, merge: sandboxMergeEnabled() }, (err) => {
       if (err) finish('crash', `crash: could not send the plan to the sandbox (${err.message})`);
     });
   });
