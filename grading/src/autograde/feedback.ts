@@ -5,11 +5,8 @@
  */
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'fs';
 import { join } from 'path';
+import { escapeHtml } from '../html';
 import type { SubmissionResult } from './grade';
-
-export function escapeHtml(s: unknown): string {
-  return String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-}
 
 const fmt = (x: number) => String(Math.round(x * 100) / 100);
 

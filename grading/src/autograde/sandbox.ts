@@ -8,7 +8,6 @@ import { execFile, spawn } from 'child_process';
 import { createHash, randomBytes } from 'crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, realpathSync, renameSync, rmSync, statSync, symlinkSync } from 'fs';
 import { delimiter, dirname, join, resolve } from 'path';
-import type { PlainValue } from '@course-kit/lib';
 import { PlanCell, Report, validateReport } from './protocol';
 
 export interface SandboxLimits {
@@ -32,21 +31,8 @@ export interface CellOutcome {
   ms: number;
 }
 
-export interface TestOutcome {
-  id: string;
-  /** Plan cell (test chunk) that declared it: source cell id and hidden flag come from the parent's plan. */
-  cellId: string;
-  hidden: boolean;
-  ok: boolean;
-  value?: PlainValue;
-  error?: string;
-  description: string;
-  tol: number | null;
-  rtol: number | null;
-  points: number | null;
-  expect?: PlainValue;
-  ms: number;
-}
+/** A test result as the sandbox reported it, with the plan cell (test chunk) that declared it: source cell id and hidden flag come from the parent's plan. */
+export type TestOutcome = Omit<Extract<Report, { t: 'result' }>, 't'> & { cellId: string; hidden: boolean };
 
 export interface SandboxRun {
   status: 'ok' | 'timeout' | 'crash';
