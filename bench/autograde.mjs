@@ -2,9 +2,11 @@
 // next to one Jupyter kernel per submission (`jupyter nbconvert --execute`)
 // when Jupyter and the course kernel are installed. Run after `npm run build`:
 //   node bench/autograde.mjs [--jupyter-sample N] [--compare]
-// --compare also grades the batch with sandboxes started without the startup snapshot.
+// --compare also grades the batch with every sandbox converting its cells
+// itself (COURSE_KIT_SANDBOX_COMPILE=local, the reference) and checks that
+// the grades are identical.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -13,44 +15,88 @@ import { fileURLToPath } from 'node:url';
 const require = createRequire(import.meta.url);
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { autogradeBatch } = require(join(root, 'grading/dist/autograde/batch.js'));
+const { compilerPool } = require(join(root, 'grading/dist/autograde/compiler.js'));
 const source = join(root, 'notebooks/hw1-backprop/hw1-backprop.source.ipynb');
 const submissions = join(root, 'data/hw1/submissions');
 const work = mkdtempSync(join(tmpdir(), 'bench-autograde-'));
+const perMinute = (n, ms) => n / (ms / 60000);
 
-const { DEFAULT_LIMITS, sandboxSnapshot, sandboxSnapshotProblems } = require(join(root, 'grading/dist/autograde/sandbox.js'));
+// The sample submissions share much of their code (they come from a generator), and identical
+// conversions are cached. Two rewritten copies show a real class, where no two students write the same text:
+// 'distinct': a comment naming the student closes every solution cell (every student cell is converted anew);
+// 'unique':   a declaration naming the student closes every solution cell, so that no cell after it sees the
+//             same declarations as in another submission (nothing of a submission is found in the cache).
+function rewrite(kind) {
+  const dir = join(work, `submissions-${kind}`);
+  mkdirSync(dir);
+  for (const f of readdirSync(submissions)) {
+    if (!f.endsWith('.ipynb')) {
+      copyFileSync(join(submissions, f), join(dir, f));
+      continue;
+    }
+    const text = readFileSync(join(submissions, f), 'utf8');
+    let nb;
+    try {
+      nb = JSON.parse(text);
+    } catch {
+      writeFileSync(join(dir, f), text); // the corrupt sample stays corrupt
+      continue;
+    }
+    const who = f.replace(/\W/g, '_');
+    nb.cells.forEach((c, n) => {
+      if (c.metadata?.course_kit?.kind !== 'solution') return;
+      const src = Array.isArray(c.source) ? c.source.join('') : c.source;
+      c.source = src + (kind === 'distinct' ? `\n// submitted by ${who}` : `\nconst submittedBy_${who}_${n} = ${n};`);
+    });
+    writeFileSync(join(dir, f), JSON.stringify(nb));
+  }
+  copyFileSync(join(submissions, '..', 'manifest.csv'), join(work, 'manifest.csv'));
+  return dir;
+}
 
-// The sandboxes' startup snapshot is built once per build (kept in build/.sandbox); time it apart.
-const s0 = performance.now();
-const snapshot = await sandboxSnapshot(DEFAULT_LIMITS.heapMb);
-const snapshotSeconds = (performance.now() - s0) / 1000;
-console.log(snapshot
-  ? `sandbox startup snapshot ready in ${snapshotSeconds.toFixed(1)} s (built once, reused while its inputs are unchanged)`
-  : `no sandbox startup snapshot: ${sandboxSnapshotProblems().join('; ')}`);
+// 1. What the instructor runs: the CLI in a new process, from nothing (compile servers start,
+//    the answer key is built from the reference solution, then every submission is graded).
+const variants = { samples: submissions, distinct: rewrite('distinct'), unique: rewrite('unique') };
+const cold = {};
+for (const [name, dir] of Object.entries(variants)) {
+  const c0 = performance.now();
+  const cli = JSON.parse(execFileSync(process.execPath, [join(root, 'grading/dist/cli/autograde.js'), 'autograde', source, dir,
+    '--manifest', join(submissions, '..', 'manifest.csv'), '--out', join(work, `results-cli-${name}`), '--no-progress', '--json'],
+    { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }));
+  const ms = performance.now() - c0;
+  cold[name] = { submissions: cli.graded.length, seconds: ms / 1000, perMin: perMinute(cli.graded.length, ms) };
+  console.log(`autograde CLI, cold, ${name.padEnd(8)} (new process: compile servers, answer key, ${cli.graded.length} submissions): ${(ms / 1000).toFixed(1)} s = ${cold[name].perMin.toFixed(1)} submissions/min (target 60)`);
+}
 
-// Build the answer key first so that it is not counted.
+// 2. The batch alone, in this process, once the answer key exists and the compile servers are up.
 await autogradeBatch({ source, submissionsDir: submissions, outDir: join(work, 'results'), only: ['s001'], progress: false });
 const summary = await autogradeBatch({ source, submissionsDir: submissions, outDir: join(work, 'results'), force: false, progress: false });
 const graded = summary.graded.length;
-const perMin = graded / (summary.ms / 60000);
-const out = { date: new Date().toISOString(), submissions: graded, seconds: summary.ms / 1000, sandboxPerMin: perMin, snapshot: Boolean(snapshot), snapshotSeconds };
-console.log(`sandboxed autograde: ${graded} submissions in ${(summary.ms / 1000).toFixed(1)} s = ${perMin.toFixed(1)} submissions/min (target 60)`);
+const perMin = perMinute(graded, summary.ms);
+const pool = compilerPool().stats;
+const out = {
+  date: new Date().toISOString(), submissions: graded, seconds: summary.ms / 1000, sandboxPerMin: perMin,
+  cold, compiler: { ...pool },
+};
+console.log(`sandboxed autograde, batch only: ${graded} submissions in ${(summary.ms / 1000).toFixed(1)} s = ${perMin.toFixed(1)} submissions/min (target 60)`);
+console.log(`  compile servers: ${pool.started} started, ${pool.conversions} conversions, ${pool.cacheHits} cache hits, ${pool.retries} retries`);
 
-// --compare: the same batch with every sandbox creating its TypeScript converter itself (no snapshot),
-// and the grades of both runs compared student by student.
+// --compare: the same batch with every sandbox converting its cells itself, grades compared student by student.
 if (process.argv.includes('--compare')) {
-  process.env.COURSE_KIT_SANDBOX_SNAPSHOT = '0';
-  const plain = await autogradeBatch({ source, submissionsDir: submissions, outDir: join(work, 'results-plain'), force: true, progress: false });
-  delete process.env.COURSE_KIT_SANDBOX_SNAPSHOT;
-  const plainPerMin = plain.graded.length / (plain.ms / 60000);
+  process.env.COURSE_KIT_SANDBOX_COMPILE = 'local';
+  const local = await autogradeBatch({ source, submissionsDir: submissions, outDir: join(work, 'results-local'), force: true, progress: false });
+  delete process.env.COURSE_KIT_SANDBOX_COMPILE;
+  const localPerMin = perMinute(local.graded.length, local.ms);
   const grades = (s) => new Map(s.results.map((r) => [r.student_id, JSON.stringify([r.status, r.points, r.tests.map((t) => [t.id, t.passed, t.points, t.message])])]));
   const a = grades(summary);
-  const b = grades(plain);
+  const b = grades(local);
   const differ = [...b.keys()].filter((id) => a.has(id) && a.get(id) !== b.get(id));
-  out.plainPerMin = plainPerMin;
+  out.localPerMin = localPerMin;
   out.gradesDiffer = differ;
-  console.log(`same batch without the snapshot: ${plain.graded.length} submissions in ${(plain.ms / 1000).toFixed(1)} s = ${plainPerMin.toFixed(1)} submissions/min`);
+  console.log(`same batch, each sandbox converting its own cells: ${local.graded.length} submissions in ${(local.ms / 1000).toFixed(1)} s = ${localPerMin.toFixed(1)} submissions/min`);
   console.log(differ.length ? `GRADES DIFFER for ${differ.join(', ')}` : `grades identical in both runs (${b.size} students: status, points, per-test results and messages)`);
 }
+compilerPool().close();
 
 let jupyter;
 try {

@@ -10,7 +10,7 @@ import { BatchSummary, autogradeBatch } from '../src/autograde/batch';
 import { writeFeedback } from '../src/autograde/feedback';
 import { SubmissionResult, buildPlan } from '../src/autograde/grade';
 import { PlanCell } from '../src/autograde/protocol';
-import { DEFAULT_LIMITS, SandboxRun, runInSandbox, sandboxSnapshot, sandboxSnapshotProblems } from '../src/autograde/sandbox';
+import { SandboxRun, runInSandbox } from '../src/autograde/sandbox';
 import { HW1_SOURCE, ensureBuilt, hw1 } from './autograde-helpers';
 
 const dir = mkdtempSync(join(tmpdir(), 'ck-adversarial-'));
@@ -46,6 +46,14 @@ JSON.stringify = () => '{"t":"result","ok":true}'; JSON.parse = () => ({ ok: tru
 (Object.prototype as any).toJSON = () => 'lie'; Math.random = () => 0.5; console.log = () => {}; console.error = () => {};
 const fs5 = require('fs'); const w5 = fs5.writeSync; fs5.writeSync = (fd: number, s: any, ...r: any[]) => w5(fd, String(s).replace(/false/g, 'true'), ...r);
 (process as any).send = () => true;`),
+    }),
+    hijack: submission({
+      'q5-solution': append(`
+const vm5 = require('vm');
+try { vm5.runInThisContext = () => undefined; } catch {}
+try { Object.defineProperty(vm5, 'runInThisContext', { value: () => undefined }); } catch {}
+try { require('fs').writeSync(5, '{"id":0,"compiled":{"meta":{},"converted":{"diagnostics":[],"output":"1"}}}\\n'); } catch {}
+try { require('fs').writeSync(4, '{"t":"compile","key":"c0","prev":-1}\\n'); } catch {}`),
     }),
     patchcheck: submission({
       'q5-solution': append(`
@@ -127,6 +135,8 @@ describe('autograde in the sandbox', () => {
     expect(result('patch')).toMatchObject({ status: 'ok', points: 100 });
     // Test cells use the helpers imported by the setup cell; replacing the module's exports later changes nothing.
     expect(result('patchcheck').points).toBe(100);
+    // vm.runInThisContext cannot be replaced (the test cells after q5 still run); writes into the conversion pipe go nowhere.
+    expect(result('hijack')).toMatchObject({ status: 'ok', points: 100 });
     // logisticDerivative returns 0: q1 loses 12 (q1.ends passes), q2's backward tests lose 15; forged lines are rejected.
     expect(result('forge')).toMatchObject({ status: 'ok', points: 73 });
     expect(result('forge').recovery.join(' ')).toMatch(/rejected/);
@@ -157,27 +167,25 @@ describe('autograde in the sandbox', () => {
     expect(result('absent')).toMatchObject({ status: 'no-submission', points: 0, submitted_at: null });
     expect(summary.warnings.join('\n')).toMatch(/unlisted.ipynb: in the submissions folder but not in the manifest/);
   });
-  it('starts sandboxes from the startup snapshot, reporting what a sandbox without it reports', async () => {
-    expect(sandboxSnapshotProblems()).toEqual([]);
-    expect(await sandboxSnapshot(DEFAULT_LIMITS.heapMb)).toBeDefined();
+  it('reports with cells converted by the compile servers what a sandbox converting its own cells reports', async () => {
     const plan = buildPlan(hw1().assignment);
-    const fromSnapshot = await runInSandbox(plan, join(dir, 'work-snapshot'));
-    process.env.COURSE_KIT_SANDBOX_SNAPSHOT = '0';
-    let plain: SandboxRun;
+    const remote = await runInSandbox(plan, join(dir, 'work-remote'));
+    process.env.COURSE_KIT_SANDBOX_COMPILE = 'local';
+    let local: SandboxRun;
     try {
-      plain = await runInSandbox(plan, join(dir, 'work-plain'));
+      local = await runInSandbox(plan, join(dir, 'work-local'));
     } finally {
-      delete process.env.COURSE_KIT_SANDBOX_SNAPSHOT;
+      delete process.env.COURSE_KIT_SANDBOX_COMPILE;
     }
     const reported = (r: SandboxRun) => ({
       status: r.status,
       cells: r.cells.map((c) => [c.id, c.ok, c.error, c.stdout]),
       tests: r.tests.map((t) => [t.id, t.ok, t.value, t.error]),
     });
-    expect(fromSnapshot.tests.length).toBe(24);
-    expect(reported(fromSnapshot)).toEqual(reported(plain));
-    // The snapshot already holds the TypeScript converter; the plain sandbox creates it (seconds).
-    expect(fromSnapshot.startupMs).toBeLessThan(plain.startupMs);
+    expect(remote.tests.length).toBe(24);
+    expect(reported(remote)).toEqual(reported(local));
+    // The remote sandbox never loads TypeScript; the local one creates a converter (seconds).
+    expect(remote.startupMs).toBeLessThan(local.startupMs);
   }, 60_000);
 
   it('runs a split test cell as one cell, reporting what separate chunks report, each chunk once', async () => {
@@ -190,7 +198,8 @@ describe('autograde in the sandbox', () => {
     ];
     const reported = (r: SandboxRun) => ({
       status: r.status,
-      cells: r.cells.map((c) => [c.id, c.ok, c.error.split('\n')[0]]),
+      // Node names the line of the converted JavaScript that threw; merged chunks sit further down.
+      cells: r.cells.map((c) => [c.id, c.ok, c.error.replace(/evalmachine\.<anonymous>:\d+/g, 'evalmachine').split('\n')[0]]),
       tests: r.tests.map((t) => [t.id, t.cellId, t.hidden, t.ok, t.value]),
       rejected: r.rejected,
     });

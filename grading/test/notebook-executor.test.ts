@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join, resolve } from 'path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCellExecutor, prepareConverter, type CellExecutor } from '../src/notebook/executor';
+import { createCellExecutor, createWarmConverter, type CellExecutor } from '../src/notebook/executor';
 
 // The notebooks folder sits next to node_modules, so `@course-kit/lib` resolves
 // from there exactly as in a kernel started on notebooks/.
@@ -131,12 +131,12 @@ describe('two executors in one process', () => {
   });
 });
 
-describe('a converter prepared ahead', () => {
-  it('gives the next executor of its folder a converter that checks and runs cells as usual', async () => {
+describe('a converter created ahead', () => {
+  it('checks and runs cells as usual in the executor it is given to', async () => {
     const before = process.cwd();
-    prepareConverter(notebooksDir, { warmUp: 'import { zeros } from "@course-kit/lib";' });
+    const converter = createWarmConverter(notebooksDir, { warmUp: 'import { zeros } from "@course-kit/lib";' });
     expect(process.cwd()).toBe(before);
-    const ex = createCellExecutor({ cwd: notebooksDir });
+    const ex = createCellExecutor({ cwd: notebooksDir, converter });
     try {
       // The warm-up was only type-checked: nothing of it is declared or run.
       expect((await ex.execute('typeof zeros')).ok).toBe(false);

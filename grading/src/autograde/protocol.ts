@@ -1,10 +1,15 @@
 /**
  * Messages between the grading parent and the sandbox process. The parent
- * sends one IPC message ({ nonce, cells, cwd }); the sandbox answers with JSON
- * lines on fd 4, each carrying the nonce. Lines are validated in the parent
- * (validateReport) — a malformed line is ignored and counted, never trusted.
+ * starts the sandbox with one IPC message (SandboxStart), and the sandbox
+ * closes that channel before student code runs. The sandbox answers with
+ * JSON lines on fd 4, each carrying the nonce. Lines are validated in the
+ * parent (validateReport) — a malformed line is ignored and counted, never
+ * trusted. One kind of line asks for the conversion of a plan cell
+ * ('compile'); the parent answers with one JSON line (CompileReply) on fd 5.
  */
 import type { PlainValue } from '@course-kit/lib';
+import type { ConvertResult } from 'tslab/dist/converter';
+import type { CodeMetadata } from 'tslab/dist/metadata';
 import type { CellKind } from './notebook';
 
 /** One cell of the grading notebook, as executed in the sandbox. */
@@ -17,6 +22,40 @@ export interface PlanCell {
   hidden?: boolean;
   code: string;
 }
+
+/**
+ * Consecutive test chunks of one source cell merged into one cell, with
+ * segment hook calls between them (see segments.ts). `code` carries
+ * TOKEN_PLACEHOLDER where the sandbox puts its secret token.
+ */
+export interface MergedGroup {
+  first: number;
+  last: number;
+  code: string;
+}
+
+/** The one message that starts a sandbox. */
+export interface SandboxStart {
+  nonce: string;
+  cells: PlanCell[];
+  /** Merged test cells, by their first plan cell (empty when merging is off). */
+  groups: MergedGroup[];
+  cwd: string;
+  /** 'remote': cells are converted by the parent's compile servers; 'local': by tslab's converter in the sandbox. */
+  compile: 'remote' | 'local';
+}
+
+/**
+ * tslab's view of one cell: its metadata (JSDoc tags such as @module) and,
+ * for an ordinary node cell, the conversion (type-check + JavaScript).
+ */
+export interface Compiled {
+  meta: CodeMetadata;
+  converted?: ConvertResult;
+}
+
+/** The parent's answer to a 'compile' report: the conversion and its id (for a later `prev`), or why there is none. */
+export type CompileReply = { id: number; compiled: Compiled } | { error: string };
 
 export type Report =
   | { t: 'ready'; ms: number }
@@ -36,6 +75,12 @@ export type Report =
       expect?: PlainValue;
       ms: number;
     }
+  /**
+   * Convert plan cell `key` ("c<i>": cell i, "g<i>": the merged group
+   * starting at cell i) after the declarations of conversion `prev` (-1:
+   * none). Only cells of the sandbox's own plan can be asked for.
+   */
+  | { t: 'compile'; key: string; prev: number }
   | { t: 'done' }
   | { t: 'fatal'; error: string };
 
@@ -93,6 +138,8 @@ export function validateReport(line: string, nonce: string): Report | undefined 
         expect: m.expect as PlainValue | undefined, ms: m.ms,
       };
     }
+    case 'compile':
+      return isStr(m.key) && Number.isInteger(m.prev) ? { t: 'compile', key: m.key, prev: m.prev as number } : undefined;
     case 'done':
       return { t: 'done' };
     case 'fatal':

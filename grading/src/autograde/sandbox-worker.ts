@@ -18,11 +18,16 @@
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const check = require('@course-kit/lib/dist/check') as typeof import('@course-kit/lib/dist/check');
 import type { PlainValue, TestOptions } from '@course-kit/lib/dist/check';
-import type { PlanCell } from './protocol';
+import type { Compiled, CompileReply, MergedGroup, PlanCell, SandboxStart } from './protocol';
+import { SEGMENT_HOOK, TOKEN_PLACEHOLDER } from './segments';
 
 /* eslint-disable @typescript-eslint/no-var-requires */
 const fs = require('fs') as typeof import('fs');
-const ModuleCtor = require('module') as { _load: (...a: unknown[]) => unknown };
+const ModuleCtor = require('module') as {
+  _load: (...a: unknown[]) => unknown;
+  _cache: Record<string, unknown>;
+  new (id: string): { filename: string; loaded: boolean; exports: unknown };
+};
 const writeSync = fs.writeSync;
 const JSONStringify = JSON.stringify;
 const StringCtor = String;
@@ -38,6 +43,8 @@ const sliceOf = Function.prototype.call.bind(String.prototype.slice) as (s: stri
 const REPORT_FD = 4;
 
 let nonce = '';
+/** The secret of the merged test cells' segment hook (see segments.ts). */
+let segmentToken = '';
 
 /** JSON text of plain data, without JSON.stringify on objects (Object.prototype.toJSON may be patched). */
 function encode(v: PlainValue): string {
@@ -117,6 +124,9 @@ function lockDown(): void {
     return ReflectApply(load, this, args);
   };
   ObjectDefineProperty(ModuleCtor, '_load', { value: guarded, writable: false, configurable: false });
+  // tslab's executor runs every cell through vm.runInThisContext, looked up at each call:
+  // student code must not be able to replace it (and with it the instructor's test cells).
+  Object.freeze(require('vm'));
   for (const g of ['fetch', 'WebSocket', 'EventSource', 'XMLHttpRequest']) {
     ObjectDefineProperty(globalThis, g, {
       get() {
@@ -174,14 +184,15 @@ interface Executed {
   stdout: string;
 }
 
-type Execute = (code: string) => Promise<Executed>;
+/** Run plan cell `key` ("c<i>" or "g<first>"), whose source is `code`, as the next notebook cell. */
+type Execute = (key: string, code: string) => Promise<Executed>;
 
 /** One plan cell as its own notebook cell: run it, then the tests it registered. */
 async function runOne(execute: Execute, cells: PlanCell[], i: number): Promise<void> {
   send('cell', '"i":' + StringCtor(i));
   registered = [];
   const started = perfNow();
-  const r = await execute(cells[i].code);
+  const r = await execute('c' + StringCtor(i), cells[i].code);
   sendCellEnd(i, r.ok, r.error, r.stdout, perfNow() - started);
   runRegistered();
 }
@@ -214,8 +225,6 @@ function segmentHook(k: unknown, token: unknown): void {
   }
 }
 
-const SEGMENT_HOOK = '__courseKitSegment';
-
 /**
  * A test cell split into chunks (visible / hidden / visible) runs as ONE
  * notebook cell (one compilation instead of one per chunk): the worker puts
@@ -226,9 +235,9 @@ const SEGMENT_HOOK = '__courseKitSegment';
  * first; if it fails while chunk j runs, chunk j ends there (as it would
  * alone) and the chunks after it run separately. No chunk runs twice.
  */
-async function runMerged(execute: Execute, cells: PlanCell[], merged: MergedGroup): Promise<void> {
+async function runMerged(execute: Execute, cells: PlanCell[], merged: MergedGroup, token: string): Promise<void> {
   const s = segment;
-  s.token = merged.token;
+  s.token = token;
   s.first = merged.first;
   s.last = merged.last;
   s.current = merged.first;
@@ -239,7 +248,7 @@ async function runMerged(execute: Execute, cells: PlanCell[], merged: MergedGrou
   s.started = perfNow();
   let r: Executed;
   try {
-    r = await execute(merged.code);
+    r = await execute('g' + StringCtor(merged.first), merged.code);
   } finally {
     s.token = '';
   }
@@ -247,7 +256,7 @@ async function runMerged(execute: Execute, cells: PlanCell[], merged: MergedGrou
   let next: number;
   if (!r.ok && !s.entered) {
     // Nothing ran (e.g. a type error somewhere in the cell): the first chunk alone, as a cell of its own.
-    const alone = await execute(cells[merged.first].code);
+    const alone = await execute('c' + StringCtor(merged.first), cells[merged.first].code);
     sendCellEnd(merged.first, alone.ok, alone.error, alone.stdout, perfNow() - s.started);
     next = merged.first + 1;
   } else if (r.ok && current !== merged.last) {
@@ -267,54 +276,158 @@ async function runMerged(execute: Execute, cells: PlanCell[], merged: MergedGrou
   for (let i = next; i <= merged.last; i++) await runOne(execute, cells, i);
 }
 
-interface MergedGroup {
-  first: number;
-  last: number;
-  token: string;
-  code: string;
+const replaceAll = Function.prototype.call.bind(String.prototype.replaceAll) as (s: string, a: string, b: string) => string;
+const REPLY_FD = 5;
+const readSync = fs.readSync;
+const JSONParse = JSON.parse;
+const utf8 = new TextDecoder();
+const decode = utf8.decode.bind(utf8) as (b: Uint8Array) => string;
+const pause = new Int32Array(new SharedArrayBuffer(4));
+const AtomicsWait = Atomics.wait;
+
+/** An object's own properties on a null prototype (student code may have added getters to Object.prototype). */
+function ownRecord<T>(o: T): T {
+  const r = ObjectCreate(null) as Record<string, unknown>;
+  if (o && typeof o === 'object') {
+    const keys = ObjectKeys(o);
+    for (let i = 0; i < keys.length; i++) r[keys[i]] = (o as Record<string, unknown>)[keys[i]];
+  }
+  return r as T;
 }
 
 /**
- * Consecutive test chunks of one source cell, merged with hook calls between
- * them. Built when the plan arrives, before any student code runs (student
- * code may patch Array.prototype, String.prototype, …).
+ * Ask the parent for the conversion of plan cell `key` after the
+ * declarations of conversion `prev` (-1: none), and wait for it.
+ *
+ * The request is a report line (it carries the nonce, so student code
+ * cannot forge one); the reply arrives on fd 5, a pipe only the parent
+ * writes, and is read synchronously: no student code (not even a timer) runs
+ * between the request and the end of the reply, so none can see, steal or
+ * replace a conversion.
  */
-function mergeGroups(cells: PlanCell[], makeToken: () => string): (MergedGroup | undefined)[] {
-  const groups: (MergedGroup | undefined)[] = [];
-  let i = 0;
-  while (i < cells.length) {
-    let j = i;
-    while (j + 1 < cells.length && cells[i].kind === 'tests' && cells[j + 1].kind === 'tests' && cells[j + 1].id === cells[i].id) j++;
-    if (j > i) {
-      const token = makeToken();
-      const call = (k: number) => `;(globalThis as any).${SEGMENT_HOOK}(${k}, ${JSONStringify(token)});`;
-      let code = call(0) + '\n';
-      for (let k = i; k <= j; k++) code += (k > i ? '\n' + call(k - i) + '\n' : '') + cells[k].code;
-      groups[i] = { first: i, last: j, token, code };
+function requestCompile(key: string, prev: number): { id: number; compiled: Compiled } {
+  send('compile', '"key":' + JSONStringify(key) + ',"prev":' + StringCtor(prev));
+  const chunk = new Uint8Array(1 << 16);
+  let text = '';
+  for (;;) {
+    let n: number;
+    try {
+      n = readSync(REPLY_FD, chunk, 0, chunk.length, null);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+      AtomicsWait(pause, 0, 0, 1);
+      continue;
     }
-    i = j + 1;
+    if (n === 0) throw new Error('the parent closed the conversion channel');
+    text += decode(chunk.subarray(0, n));
+    // One reply is one JSON line, and nothing follows it before the next request.
+    if (chunk[n - 1] === 10) break;
   }
-  return groups;
+  const r = JSONParse(text) as CompileReply;
+  if (ObjectHasOwn(r, 'error')) throw new Error(StringCtor((r as { error: unknown }).error));
+  const { id, compiled } = r as { id: number; compiled: Compiled };
+  const meta = ownRecord(compiled.meta);
+  const converted = compiled.converted ? ownRecord(compiled.converted) : undefined;
+  // A merged test cell carries the placeholder where the hook's token goes (segments.ts).
+  if (key[0] === 'g' && converted?.output) converted.output = replaceAll(converted.output, TOKEN_PLACEHOLDER, segmentToken);
+  return { id, compiled: { meta, converted } };
 }
 
-async function runCells(cells: PlanCell[], cwd: string, merge: boolean): Promise<void> {
-  const t0 = perfNow();
+/** Put `exports` in Node's module cache as the module `id` resolves to (before anything requires it). */
+function seedModule(id: string, exports: unknown): void {
+  const filename = require.resolve(id);
+  const m = new ModuleCtor(filename);
+  m.filename = filename;
+  m.loaded = true;
+  m.exports = exports;
+  ModuleCtor._cache[filename] = m;
+}
+
+/**
+ * tslab's executor, fed with conversions made elsewhere: a stand-in
+ * converter returns the conversion fetched for the cell about to run, and a
+ * stand-in of tslab's metadata module returns that conversion's metadata
+ * (the real one loads TypeScript). The executor itself — how cells are
+ * wrapped, run, awaited and their last expression printed — is tslab's.
+ * What a cell declares becomes the `prev` of the next request exactly when
+ * tslab's executor takes its declarations (a converted cell that succeeded).
+ */
+function remoteExecute(cwd: string): Execute {
+  const decls = ObjectCreate(null) as Record<number, string>;
+  decls[-1] = '';
+  let prev = -1;
+  let current: { key: string; code: string } | undefined;
+  let fetched: { code: string; id: number; compiled: Compiled; used: boolean } | undefined;
+  /** The conversion of the cell being run (fetched once, when tslab first asks). */
+  const conversion = (src: string) => {
+    if (fetched && fetched.code === src) return fetched;
+    if (!current || current.code !== src) throw new Error('the grading sandbox was asked to convert code that is not in its plan (internal error)');
+    const { id, compiled } = requestCompile(current.key, prev);
+    decls[id] = compiled.converted?.declOutput || '';
+    fetched = { code: src, id, compiled, used: false };
+    return fetched;
+  };
+  const diagnostic = (messageText: string) => ({ start: { offset: 0, line: 0, character: 0 }, end: { offset: 0, line: 0, character: 0 }, messageText, category: 1, code: 0 });
+  const converter = {
+    convert(prevDecl: string, src: string) {
+      const f = conversion(src);
+      if (prevDecl !== decls[prev] || !f.compiled.converted) throw new Error('the grading sandbox has no conversion for this cell (internal error)');
+      f.used = true;
+      return f.compiled.converted;
+    },
+    addModule: () => [diagnostic('module cells (@module) are not supported by the autograder')],
+    inspect: () => {
+      throw new Error('not available in the grading sandbox');
+    },
+    complete: () => {
+      throw new Error('not available in the grading sandbox');
+    },
+    close: () => undefined,
+  };
+  seedModule('tslab/dist/metadata', { getCodeMetadata: (src: string) => conversion(src).compiled.meta });
+  // The display hook lives in tslab's jupyter module (which loads TypeScript); the executor sets it per cell.
+  seedModule('tslab/dist/jupyter', { lastWriteDisplayData: null });
   const { createCellExecutor } = require('../notebook/executor') as typeof import('../notebook/executor');
-  const { randomBytes } = require('crypto') as typeof import('crypto');
-  const groups = merge ? mergeGroups(cells, () => randomBytes(18).toString('hex')) : [];
-  const executor = createCellExecutor({ cwd, stayInCwd: true });
-  const execute: Execute = async (code) => {
+  const executor = createCellExecutor({ cwd, stayInCwd: true, converter: converter as unknown as import('../notebook/executor').Converter });
+  return async (key, code) => {
+    current = { key, code };
+    fetched = undefined;
     try {
       const r = await executor.execute(code);
-      return {
-        ok: r.ok === true,
-        error: typeof r.error === 'string' ? r.error : '',
-        stdout: typeof r.stdout === 'string' ? r.stdout : '',
-      };
+      // tslab's executor takes a cell's declarations exactly when it converted the cell and the cell succeeded.
+      const f = fetched as { id: number; used: boolean } | undefined;
+      if (r.ok === true && f?.used) prev = f.id;
+      return { ok: r.ok === true, error: typeof r.error === 'string' ? r.error : '', stdout: typeof r.stdout === 'string' ? r.stdout : '' };
+    } catch (e) {
+      return { ok: false, error: errorText(e), stdout: '' };
+    } finally {
+      current = undefined;
+      fetched = undefined;
+    }
+  };
+}
+
+/** tslab's executor with its own converter, created in this process (slow: loads TypeScript). */
+function localExecute(cwd: string): Execute {
+  const { createCellExecutor } = require('../notebook/executor') as typeof import('../notebook/executor');
+  const executor = createCellExecutor({ cwd, stayInCwd: true });
+  return async (key, code) => {
+    try {
+      const r = await executor.execute(key[0] === 'g' ? replaceAll(code, TOKEN_PLACEHOLDER, segmentToken) : code);
+      return { ok: r.ok === true, error: typeof r.error === 'string' ? r.error : '', stdout: typeof r.stdout === 'string' ? r.stdout : '' };
     } catch (e) {
       return { ok: false, error: errorText(e), stdout: '' };
     }
   };
+}
+
+async function runCells(start: SandboxStart): Promise<void> {
+  const t0 = perfNow();
+  const { cells, cwd } = start;
+  segmentToken = (require('crypto') as typeof import('crypto')).randomBytes(18).toString('hex');
+  const groups: (MergedGroup | undefined)[] = [];
+  for (const g of start.groups) groups[g.first] = g;
+  const execute = start.compile === 'local' ? localExecute(cwd) : remoteExecute(cwd);
   ObjectDefineProperty(globalThis, SEGMENT_HOOK, { value: segmentHook, writable: false, configurable: false, enumerable: false });
   lockDown();
   send('ready', '"ms":' + StringCtor(perfNow() - t0));
@@ -322,7 +435,7 @@ async function runCells(cells: PlanCell[], cwd: string, merge: boolean): Promise
   while (i < cells.length) {
     const g = groups[i];
     if (g) {
-      await runMerged(execute, cells, g);
+      await runMerged(execute, cells, g, segmentToken);
       i = g.last + 1;
     } else {
       await runOne(execute, cells, i);
@@ -334,13 +447,10 @@ async function runCells(cells: PlanCell[], cwd: string, merge: boolean): Promise
 
 // The plan and the nonce arrive as the one and only IPC message; the channel
 // is closed before any student code runs.
-process.once('message', (msg: { nonce: string; cells: PlanCell[]; cwd: string; merge?: boolean }) => {
+process.once('message', (msg: SandboxStart) => {
   nonce = StringCtor(msg.nonce);
-  const cells = msg.cells;
-  const cwd = msg.cwd;
-  const merge = msg.merge !== false;
   process.disconnect();
-  runCells(cells, cwd, merge).catch((e) => {
+  runCells(msg).catch((e) => {
     try {
       send('fatal', '"error":' + str(errorText(e)));
     } catch {

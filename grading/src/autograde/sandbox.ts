@@ -3,12 +3,19 @@
  * it reports. One process per submission; the parent enforces wall-clock
  * limits per cell/test and per submission by killing the process, and a
  * memory cap with --max-old-space-size plus an address-space limit (prlimit).
+ * The sandbox's cells are converted (type-checked and compiled) by the
+ * parent's compile servers (compiler.ts), on the sandbox's request.
  */
-import { execFile, spawn } from 'child_process';
-import { createHash, randomBytes } from 'crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, realpathSync, renameSync, rmSync, statSync, symlinkSync } from 'fs';
-import { delimiter, dirname, join, resolve } from 'path';
-import { PlanCell, Report, validateReport } from './protocol';
+import { spawn } from 'child_process';
+import { randomBytes } from 'crypto';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'fs';
+import { join } from 'path';
+import { compilerPool } from './compiler';
+import { CompileReply, PlanCell, Report, SandboxStart, validateReport } from './protocol';
+import { addressSpaceWrapper, sandboxHome, sandboxReadFlags, sandboxReadPaths } from './sandbox-env';
+import { mergeGroups } from './segments';
+
+export { prepareWorkDir, sandboxHome, sandboxReadPaths } from './sandbox-env';
 
 export interface SandboxLimits {
   /** Wall-clock limit for one cell or one test (ms). */
@@ -47,82 +54,6 @@ export interface SandboxRun {
   stderrTail: string;
 }
 
-/** Folders the sandbox may read: the tslab/TypeScript/lib code it runs, nothing of the course data. */
-export function sandboxReadPaths(): { nodeModules: string; libDir: string; gradingDist: string; worker: string } {
-  const tslabPkg = require.resolve('tslab/package.json');
-  const nodeModules = dirname(dirname(tslabPkg));
-  const libDir = dirname(realpathSync(require.resolve('@course-kit/lib/package.json')));
-  const gradingDist = resolve(__dirname, '..', '..', 'dist');
-  const worker = join(gradingDist, 'autograde', 'sandbox-worker.js');
-  return { nodeModules, libDir, gradingDist, worker };
-}
-
-/**
- * The sandbox's home: the working folder of every sandbox process, empty but
- * for a node_modules link (so tslab resolves `@course-kit/lib` as in a
- * notebook folder). Shared by all submissions: nothing of a submission is
- * ever written there (plans arrive over IPC, sandboxes cannot write), and it
- * must be one fixed folder because the startup snapshot's TypeScript
- * converter is created for it. Kept in the project's build/ folder, not in a
- * world-writable temp folder, since its snapshot is trusted code.
- */
-export function sandboxHome(): string {
-  const root = resolve(sandboxReadPaths().gradingDist, '..', '..');
-  return prepareWorkDir(join(root, 'build', '.sandbox', 'home'));
-}
-
-/** A startup snapshot and the compiler inputs (with size and mtime) it was built from. */
-interface SnapshotFiles {
-  blob: string;
-  reads: string;
-}
-
-interface ReadRecord {
-  path: string;
-  size: number;
-  mtimeMs: number;
-}
-
-function snapshotInputsUnchanged(readsPath: string): boolean {
-  try {
-    const reads = JSON.parse(readFileSync(readsPath, 'utf8')) as ReadRecord[];
-    return reads.every((r) => {
-      try {
-        const st = statSync(r.path);
-        return st.size === r.size && st.mtimeMs === r.mtimeMs;
-      } catch {
-        return r.size === -1;
-      }
-    });
-  } catch {
-    return false;
-  }
-}
-
-/** Snapshots of other keys (~55 MB each) unused for an hour: another batch may still be using a recent one. */
-function removeOldSnapshots(dir: string, keep: string): void {
-  for (const f of readdirSync(dir)) {
-    const m = /^([0-9a-f]{24})\.(blob|reads\.json)$/.exec(f);
-    if (!m || m[1] === keep) continue;
-    try {
-      if (Date.now() - statSync(join(dir, f)).mtimeMs > 3_600_000) rmSync(join(dir, f), { force: true });
-    } catch {
-      // another batch removed it
-    }
-  }
-}
-
-const building = new Map<string, Promise<SnapshotFiles | undefined>>();
-const snapshotProblems: string[] = [];
-
-/**
- * Whether sandboxes start from a V8 startup snapshot (default yes; set
- * COURSE_KIT_SANDBOX_SNAPSHOT=0 to create the converter in every process).
- */
-export function sandboxSnapshotEnabled(): boolean {
-  return process.env.COURSE_KIT_SANDBOX_SNAPSHOT !== '0';
-}
-
 /**
  * Whether the sandbox runs each split test cell as one notebook cell with
  * trusted segment hooks between its chunks (default yes; set
@@ -133,79 +64,14 @@ export function sandboxMergeEnabled(): boolean {
   return process.env.COURSE_KIT_SANDBOX_MERGE !== '0';
 }
 
-/** Why the last snapshot build failed, if it did (sandboxes then start without one). */
-export function sandboxSnapshotProblems(): readonly string[] {
-  return snapshotProblems;
-}
-
 /**
- * The startup snapshot for this Node, heap cap and compiled grader, built on
- * first use into build/.sandbox (a few seconds, once) and rebuilt when a file
- * the compiler read (lib/dist declarations, @types, lib.*.d.ts) changed.
- * Resolves to undefined when it cannot be built: sandboxes then create the
- * converter themselves (slower, same results).
+ * Where the sandbox's cells are converted: 'remote' (default) by the
+ * parent's compile servers, 'local' by tslab's converter created inside
+ * each sandbox (COURSE_KIT_SANDBOX_COMPILE=local; slower, same results —
+ * the reference the tests and `bench --compare` check 'remote' against).
  */
-export function sandboxSnapshot(heapMb: number): Promise<SnapshotFiles | undefined> {
-  const paths = sandboxReadPaths();
-  const home = sandboxHome();
-  const entry = join(paths.gradingDist, 'autograde', 'sandbox-snapshot.js');
-  const executor = join(paths.gradingDist, 'notebook', 'executor.js');
-  const key = createHash('sha256')
-    .update(JSON.stringify([process.version, process.execPath, process.arch, heapMb, home, paths.nodeModules]))
-    .update(readFileSync(entry))
-    .update(readFileSync(executor))
-    .digest('hex')
-    .slice(0, 24);
-  const dir = dirname(home);
-  const files: SnapshotFiles = { blob: join(dir, `${key}.blob`), reads: join(dir, `${key}.reads.json`) };
-  if (existsSync(files.blob) && snapshotInputsUnchanged(files.reads)) return Promise.resolve(files);
-  const pending = building.get(key);
-  if (pending) return pending;
-  const tmp = `.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  const job = new Promise<SnapshotFiles | undefined>((resolveJob) => {
-    execFile(
-      process.execPath,
-      [`--max-old-space-size=${heapMb}`, '--snapshot-blob', files.blob + tmp, '--build-snapshot', entry, home, files.reads + tmp, paths.gradingDist],
-      { cwd: home, timeout: 180_000, maxBuffer: 16 * 1024 * 1024, env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production' } },
-      (err, _stdout, stderr) => {
-        building.delete(key);
-        if (err || !existsSync(files.blob + tmp)) {
-          snapshotProblems.push(`sandbox snapshot build failed: ${err?.message ?? 'no blob written'} ${String(stderr).slice(-2000)}`);
-          rmSync(files.blob + tmp, { force: true });
-          rmSync(files.reads + tmp, { force: true });
-          return resolveJob(undefined);
-        }
-        renameSync(files.reads + tmp, files.reads);
-        renameSync(files.blob + tmp, files.blob);
-        removeOldSnapshots(dir, key);
-        resolveJob(files);
-      },
-    );
-  });
-  building.set(key, job);
-  return job;
-}
-
-function findOnPath(cmd: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    const p = join(dir, cmd);
-    if (dir && existsSync(p)) return p;
-  }
-  return undefined;
-}
-
-const PRLIMIT = findOnPath('prlimit');
-
-/**
- * Prepare a work folder: empty but for a node_modules link so that tslab
- * resolves `@course-kit/lib` from it like a notebook folder in the project.
- */
-export function prepareWorkDir(dir: string): string {
-  mkdirSync(dir, { recursive: true });
-  const abs = realpathSync(dir);
-  const link = join(abs, 'node_modules');
-  if (!existsSync(link)) symlinkSync(sandboxReadPaths().nodeModules, link, 'dir');
-  return abs;
+export function sandboxCompileMode(): 'remote' | 'local' {
+  return process.env.COURSE_KIT_SANDBOX_COMPILE === 'local' ? 'local' : 'remote';
 }
 
 function tail(path: string, n = 4000): string {
@@ -229,25 +95,13 @@ export async function runInSandbox(cells: PlanCell[], workDir: string, limits: S
     throw new Error(`sandbox worker not built: ${paths.worker} is missing (run npm run build)`);
   }
   const cwd = sandboxHome();
-  const snapshot = sandboxSnapshotEnabled() ? await sandboxSnapshot(limits.heapMb) : undefined;
+  const compile = sandboxCompileMode();
+  const groups = sandboxMergeEnabled() ? mergeGroups(cells) : [];
+  const compiler = compile === 'remote' ? compilerPool() : undefined;
+  compiler?.warm();
   mkdirSync(workDir, { recursive: true });
-  const nodeArgs = [
-    '--experimental-permission',
-    `--allow-fs-read=${cwd}`,
-    `--allow-fs-read=${paths.nodeModules}`,
-    `--allow-fs-read=${join(paths.libDir, 'dist')}`,
-    `--allow-fs-read=${join(paths.libDir, 'package.json')}`,
-    `--allow-fs-read=${paths.gradingDist}`,
-    `--max-old-space-size=${limits.heapMb}`,
-    '--no-addons',
-    '--no-warnings',
-    // From the snapshot the worker is loaded by the snapshot's main function.
-    ...(snapshot ? ['--snapshot-blob', snapshot.blob] : [paths.worker]),
-  ];
-  const [cmd, args] =
-    PRLIMIT && limits.addressSpaceMb > 0
-      ? [PRLIMIT, [`--as=${limits.addressSpaceMb * 1024 * 1024}`, '--', process.execPath, ...nodeArgs]]
-      : [process.execPath, nodeArgs];
+  const nodeArgs = [...sandboxReadFlags(cwd), `--max-old-space-size=${limits.heapMb}`, '--no-addons', '--no-warnings', paths.worker];
+  const [cmd, args] = addressSpaceWrapper(nodeArgs, limits.addressSpaceMb);
   // stdout/stderr go to files: the sandbox gets no pipe-backed stream objects to reuse.
   const outPath = join(workDir, 'sandbox.stdout.txt');
   const errPath = join(workDir, 'sandbox.stderr.txt');
@@ -259,7 +113,7 @@ export async function runInSandbox(cells: PlanCell[], workDir: string, limits: S
   return await new Promise<SandboxRun>((resolvePromise) => {
     const child = spawn(cmd, args, {
       cwd,
-      stdio: ['ignore', outFd, errFd, 'ipc', 'pipe'],
+      stdio: ['ignore', outFd, errFd, 'ipc', 'pipe', 'pipe'],
       env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production' },
       detached: false,
     });
@@ -330,6 +184,8 @@ export async function runInSandbox(cells: PlanCell[], workDir: string, limits: S
           });
           return;
         }
+        case 'compile':
+          return onCompile(r);
         case 'done':
           if (currentCell !== cells.length - 1) return void run.rejected++;
           finish('ok');
@@ -338,6 +194,42 @@ export async function runInSandbox(cells: PlanCell[], workDir: string, limits: S
           finish('crash', `crash: the sandbox failed (${r.error})`);
           return;
       }
+    };
+
+    // Conversions made for this sandbox: their declarations are what a later request's `prev` refers to.
+    const decls: string[] = [];
+    let compileRequests = 0;
+    let compiling = false;
+    const sourceOf = (key: string): string | undefined => {
+      const m = /^([cg])(\d{1,6})$/.exec(key);
+      if (!m) return undefined;
+      const i = Number(m[2]);
+      return m[1] === 'c' ? cells[i]?.code : groups.find((g) => g.first === i)?.code;
+    };
+    const replies = (child.stdio as unknown as import('stream').Duplex[])[5];
+    replies.on('error', () => undefined);
+    replies.resume(); // whatever the sandbox writes into its end is dropped
+    const onCompile = (r: Extract<Report, { t: 'compile' }>) => {
+      const src = sourceOf(r.key);
+      if (!compiler || src === undefined || r.prev < -1 || r.prev >= decls.length || compiling || currentCell < 0) return void run.rejected++;
+      // A plan converts each cell about once; many more requests mean a runaway sandbox.
+      if (++compileRequests > 4 * cells.length + 8) return finish('crash', 'crash: the sandbox asked for too many conversions');
+      compiling = true;
+      // The cell's clock stops while its conversion is made elsewhere (a conversion has its own limit).
+      clearTimeout(cellTimer);
+      const reply = (answer: CompileReply) => {
+        compiling = false;
+        if (finished) return;
+        armCellTimer(phase);
+        replies.write(JSON.stringify(answer) + '\n');
+      };
+      compiler.compile(r.prev < 0 ? '' : decls[r.prev], src, limits.cellTimeoutMs).then(
+        (compiled) => {
+          decls.push(compiled.converted?.declOutput || '');
+          reply({ id: decls.length - 1, compiled });
+        },
+        (e: unknown) => reply({ error: e instanceof Error ? e.message : String(e) }),
+      );
     };
 
     let buffer = '';
@@ -371,7 +263,8 @@ export async function runInSandbox(cells: PlanCell[], workDir: string, limits: S
       }
       resolvePromise(run);
     });
-    child.send({ nonce, cells, cwd, merge: sandboxMergeEnabled() }, (err) => {
+    const start: SandboxStart = { nonce, cells, groups, cwd, compile };
+    child.send(start, (err) => {
       if (err) finish('crash', `crash: could not send the plan to the sandbox (${err.message})`);
     });
   });

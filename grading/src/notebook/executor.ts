@@ -18,9 +18,7 @@
  *   code in a child process and kill it on timeout (runner.ts does).
  */
 import { Writable } from 'stream';
-// Taken once at load: when this module is loaded into a V8 startup snapshot,
-// `require('console').Console` reads undefined after deserialization, but the
-// class itself survives.
+// Taken once at load, before any cell can replace the console module's export.
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const ConsoleClass = (require('console') as typeof import('console')).Console;
 import { format } from 'util';
@@ -78,6 +76,13 @@ export interface CellExecutorOptions {
    * Default false: the previous working directory is restored.
    */
   stayInCwd?: boolean;
+  /**
+   * The converter for node cells, created ahead of time (createWarmConverter)
+   * or a stand-in that hands out conversions made elsewhere (the grading
+   * sandbox gets them from a compile server). Default: tslab's converter,
+   * created for `cwd`.
+   */
+  converter?: Converter;
 }
 
 /** What tslab hands to its display hook (jupyter.d.ts does not export the type). */
@@ -121,32 +126,20 @@ function sinkStream(sink: Sink): Writable {
   });
 }
 
-type Converter = ReturnType<typeof import('tslab/dist/converter').createConverter>;
-
-/** A converter created ahead of time (e.g. in a startup snapshot) for one folder. */
-let prepared: { cwd: string; node: Converter } | undefined;
-
-/** Load tslab's executor, converter and display modules (and with them TypeScript). */
-export function preloadTslab(): void {
-  /* eslint-disable @typescript-eslint/no-var-requires */
-  require('tslab/dist/executor');
-  require('tslab/dist/converter');
-  require('tslab/dist/jupyter');
-}
+export type Converter = import('tslab/dist/converter').Converter;
 
 /**
- * Create the TypeScript converter for `cwd` now, so that the next
- * createCellExecutor for that folder starts without the compiler set-up
- * (about two seconds: lib .d.ts files, @types, module resolution).
- * `warmUp` is type-checked once (e.g. an import of the course library) so
- * that its declaration files are parsed too; it is never run.
+ * Create tslab's TypeScript converter for `cwd` (about two seconds: lib
+ * .d.ts files, @types, module resolution), ready to hand to
+ * createCellExecutor. `warmUp` is type-checked once (e.g. an import of the
+ * course library) so that its declaration files are parsed too; it is never
+ * run.
  *
  * `watch: false` replaces TypeScript's file watchers with no-ops for the
- * whole process: right for a sandbox whose files never change (and needed
- * to take a V8 startup snapshot, which cannot hold watcher handles), wrong
+ * whole process: right for a compile server whose files never change, wrong
  * for a kernel whose local .ts files are edited.
  */
-export function prepareConverter(cwd: string, options: { warmUp?: string; watch?: boolean } = {}): void {
+export function createWarmConverter(cwd: string, options: { warmUp?: string; watch?: boolean } = {}): Converter {
   const ts = require('@tslab/typescript-for-tslab') as typeof import('@tslab/typescript-for-tslab');
   const { createConverter } = require('tslab/dist/converter') as typeof import('tslab/dist/converter');
   if (options.watch === false) {
@@ -159,20 +152,10 @@ export function prepareConverter(cwd: string, options: { warmUp?: string; watch?
   try {
     const node = createConverter({ isJS: false, isBrowser: false });
     if (options.warmUp) node.convert('', options.warmUp);
-    prepared = { cwd: process.cwd(), node };
+    return node;
   } finally {
     process.chdir(previousCwd);
   }
-}
-
-/** The prepared converter for `cwd` (handed out once), or a new one. */
-function takeConverter(cwd: string, create: () => Converter): Converter {
-  if (prepared && prepared.cwd === cwd) {
-    const node = prepared.node;
-    prepared = undefined;
-    return node;
-  }
-  return create();
 }
 
 // Serialises executions across all executors of this process.
@@ -189,7 +172,8 @@ export function createCellExecutor(options: CellExecutorOptions): CellExecutor {
   // Lazy requires: tslab pulls in its own TypeScript compiler (slow to load).
   /* eslint-disable @typescript-eslint/no-var-requires */
   const { createExecutor } = require('tslab/dist/executor') as typeof import('tslab/dist/executor');
-  const { createConverter } = require('tslab/dist/converter') as typeof import('tslab/dist/converter');
+  const createConverter = (o: { isJS: boolean; isBrowser: boolean }) =>
+    (require('tslab/dist/converter') as typeof import('tslab/dist/converter')).createConverter(o);
   const jupyter = require('tslab/dist/jupyter') as JupyterModule;
 
   // Per-cell sinks; the console object below writes into whichever cell runs.
@@ -205,7 +189,7 @@ export function createCellExecutor(options: CellExecutorOptions): CellExecutor {
   let executor: Executor;
   let tslabGlobal: unknown;
   try {
-    const node = takeConverter(process.cwd(), () => createConverter({ isJS: false, isBrowser: false }));
+    const node = options.converter ?? createConverter({ isJS: false, isBrowser: false });
     let browser: ReturnType<typeof createConverter> | undefined;
     const convs: ConverterSet = {
       node,
