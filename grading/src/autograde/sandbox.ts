@@ -20,6 +20,12 @@ export { prepareWorkDir, sandboxHome, sandboxReadPaths } from './sandbox-env';
 export interface SandboxLimits {
   /** Wall-clock limit for one cell or one test (ms). */
   cellTimeoutMs: number;
+  /**
+   * Wall-clock limit for converting one cell in a compile server (ms); the
+   * cell's own clock stops meanwhile. Only a pathological program (types
+   * that take the checker very long) comes near it.
+   */
+  compileTimeoutMs: number;
   /** Wall-clock limit for the whole submission, startup included (ms). */
   totalTimeoutMs: number;
   /** V8 old-space cap (MB). */
@@ -28,7 +34,7 @@ export interface SandboxLimits {
   addressSpaceMb: number;
 }
 
-export const DEFAULT_LIMITS: SandboxLimits = { cellTimeoutMs: 10_000, totalTimeoutMs: 60_000, heapMb: 512, addressSpaceMb: 4096 };
+export const DEFAULT_LIMITS: SandboxLimits = { cellTimeoutMs: 10_000, compileTimeoutMs: 20_000, totalTimeoutMs: 60_000, heapMb: 512, addressSpaceMb: 4096 };
 
 export interface CellOutcome {
   id: string;
@@ -223,7 +229,7 @@ export async function runInSandbox(cells: PlanCell[], workDir: string, limits: S
         armCellTimer(phase);
         replies.write(JSON.stringify(answer) + '\n');
       };
-      compiler.compile(r.prev < 0 ? '' : decls[r.prev], src, limits.cellTimeoutMs).then(
+      compiler.compile(r.prev < 0 ? '' : decls[r.prev], src, limits.compileTimeoutMs).then(
         (compiled) => {
           decls.push(compiled.converted?.declOutput || '');
           reply({ id: decls.length - 1, compiled });
