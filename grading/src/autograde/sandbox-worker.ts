@@ -235,9 +235,9 @@ function segmentHook(k: unknown, token: unknown): void {
  * first; if it fails while chunk j runs, chunk j ends there (as it would
  * alone) and the chunks after it run separately. No chunk runs twice.
  */
-async function runMerged(execute: Execute, cells: PlanCell[], merged: MergedGroup, token: string): Promise<void> {
+async function runMerged(execute: Execute, cells: PlanCell[], merged: MergedGroup): Promise<void> {
   const s = segment;
-  s.token = token;
+  s.token = segmentToken;
   s.first = merged.first;
   s.last = merged.last;
   s.current = merged.first;
@@ -397,7 +397,7 @@ function remoteExecute(cwd: string): Execute {
       // tslab's executor takes a cell's declarations exactly when it converted the cell and the cell succeeded.
       const f = fetched as { id: number; used: boolean } | undefined;
       if (r.ok === true && f?.used) prev = f.id;
-      return { ok: r.ok === true, error: typeof r.error === 'string' ? r.error : '', stdout: typeof r.stdout === 'string' ? r.stdout : '' };
+      return executed(r);
     } catch (e) {
       return { ok: false, error: errorText(e), stdout: '' };
     } finally {
@@ -407,6 +407,11 @@ function remoteExecute(cwd: string): Execute {
   };
 }
 
+/** What the worker reports of an executor's cell result (fields checked: student code may have patched prototypes). */
+function executed(r: import('../notebook/executor').CellResult): Executed {
+  return { ok: r.ok === true, error: typeof r.error === 'string' ? r.error : '', stdout: typeof r.stdout === 'string' ? r.stdout : '' };
+}
+
 /** tslab's executor with its own converter, created in this process (slow: loads TypeScript). */
 function localExecute(cwd: string): Execute {
   const { createCellExecutor } = require('../notebook/executor') as typeof import('../notebook/executor');
@@ -414,7 +419,7 @@ function localExecute(cwd: string): Execute {
   return async (key, code) => {
     try {
       const r = await executor.execute(key[0] === 'g' ? replaceAll(code, TOKEN_PLACEHOLDER, segmentToken) : code);
-      return { ok: r.ok === true, error: typeof r.error === 'string' ? r.error : '', stdout: typeof r.stdout === 'string' ? r.stdout : '' };
+      return executed(r);
     } catch (e) {
       return { ok: false, error: errorText(e), stdout: '' };
     }
@@ -435,7 +440,7 @@ async function runCells(start: SandboxStart): Promise<void> {
   while (i < cells.length) {
     const g = groups[i];
     if (g) {
-      await runMerged(execute, cells, g, segmentToken);
+      await runMerged(execute, cells, g);
       i = g.last + 1;
     } else {
       await runOne(execute, cells, i);
