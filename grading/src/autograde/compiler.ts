@@ -135,7 +135,10 @@ class CompileServer {
         this.waiting = { q, resolve, reject };
       });
       reply.catch(() => undefined);
-      this.proc.send({ q, prev, src });
+      if (this.dead) throw new CompileError('the compile server exited before the request', true);
+      this.proc.send({ q, prev, src }, (err) => {
+        if (err && this.waiting?.q === q) this.waiting.reject(new CompileError(`could not reach the compile server (${err.message})`, true));
+      });
       return await Promise.race([reply, limit(timeoutMs, 'the TypeScript conversion')]);
     } finally {
       clearTimeout(timer);
