@@ -40,7 +40,7 @@ async function chain(convert: (prev: string, src: string) => Promise<unknown>): 
 
 describe('compile servers', () => {
   it('return exactly what tslab converts in this process', async () => {
-    const local = createWarmConverter(sandboxHome(), { watch: false });
+    const local = createWarmConverter(sandboxHome());
     try {
       const remote = await chain(async (prev, src) => (await pool.compile(prev, src, 30_000)).converted);
       const here = await chain(async (prev, src) => JSON.parse(JSON.stringify(local.convert(prev, src))));

@@ -184,8 +184,20 @@ describe('autograde in the sandbox', () => {
     });
     expect(remote.tests.length).toBe(24);
     expect(reported(remote)).toEqual(reported(local));
-    // The remote sandbox never loads TypeScript; the local one creates a converter (seconds).
-    expect(remote.startupMs).toBeLessThan(local.startupMs);
+  }, 60_000);
+
+  it('never loads TypeScript in a sandbox whose cells the compile servers convert', async () => {
+    const probe: PlanCell[] = [{ id: 'probe', kind: 'setup', code: 'const n: number = Object.keys(require.cache).filter((k) => /typescript/.test(k)).length;\nconsole.log(n > 0);' }];
+    const remote = await runInSandbox(probe, join(dir, 'work-probe-remote'));
+    process.env.COURSE_KIT_SANDBOX_COMPILE = 'local';
+    let local: SandboxRun;
+    try {
+      local = await runInSandbox(probe, join(dir, 'work-probe-local'));
+    } finally {
+      delete process.env.COURSE_KIT_SANDBOX_COMPILE;
+    }
+    expect(remote.cells.map((c) => [c.ok, c.stdout])).toEqual([[true, 'false\n']]);
+    expect(local.cells.map((c) => [c.ok, c.stdout])).toEqual([[true, 'true\n']]);
   }, 60_000);
 
   it('runs a split test cell as one cell, reporting what separate chunks report, each chunk once', async () => {

@@ -45,7 +45,7 @@ function main(): void {
   const home = process.argv[2];
   if (!home || !process.send) throw new Error('usage: node compile-server.js <home> (with an IPC channel)');
   const started = performance.now();
-  const converter = createWarmConverter(home, { warmUp: WARM_UP, watch: false });
+  const converter = createWarmConverter(home, { warmUp: WARM_UP });
   const send = process.send.bind(process);
   process.on('message', (m: Request) => {
     if (!m || typeof m.q !== 'number' || typeof m.prev !== 'string' || typeof m.src !== 'string') return;

@@ -129,33 +129,51 @@ function sinkStream(sink: Sink): Writable {
 export type Converter = import('tslab/dist/converter').Converter;
 
 /**
+ * Turn off TypeScript's file and directory watchers for this process before
+ * any converter is created.
+ *
+ * Why: tslab's converter gives TypeScript's watch program a single timer
+ * slot and fires it only during a conversion. A watcher event between cells
+ * (a folder created under a watched `node_modules/@types` or a failed-lookup
+ * location, e.g. by a process running next to this one) makes TypeScript
+ * schedule a second timer, and tslab then throws "Unexpected pending
+ * rebuildTimer": from the watcher callback (an uncaught exception) or from
+ * every later cell. An in-process executor lives for one notebook run, one
+ * grading sandbox or one compile server, whose files do not change while it
+ * runs, so nothing is lost by not watching. (A real tslab kernel keeps its
+ * watchers: it is not created here.)
+ */
+function unwatchTypeScript(): void {
+  const ts = require('@tslab/typescript-for-tslab') as typeof import('@tslab/typescript-for-tslab');
+  const none = () => ({ close: () => undefined });
+  ts.sys.watchFile = none;
+  ts.sys.watchDirectory = none;
+}
+
+/** tslab's converter created in `cwd` (it reads `process.cwd()` once, at creation). */
+function createConverterIn(cwd: string, o: { isJS: boolean; isBrowser: boolean }): Converter {
+  unwatchTypeScript();
+  const { createConverter } = require('tslab/dist/converter') as typeof import('tslab/dist/converter');
+  const previousCwd = process.cwd();
+  process.chdir(cwd);
+  try {
+    return createConverter(o);
+  } finally {
+    process.chdir(previousCwd);
+  }
+}
+
+/**
  * Create tslab's TypeScript converter for `cwd` (about two seconds: lib
  * .d.ts files, @types, module resolution), ready to hand to
  * createCellExecutor. `warmUp` is type-checked once (e.g. an import of the
  * course library) so that its declaration files are parsed too; it is never
  * run.
- *
- * `watch: false` replaces TypeScript's file watchers with no-ops for the
- * whole process: right for a compile server whose files never change, wrong
- * for a kernel whose local .ts files are edited.
  */
-export function createWarmConverter(cwd: string, options: { warmUp?: string; watch?: boolean } = {}): Converter {
-  const ts = require('@tslab/typescript-for-tslab') as typeof import('@tslab/typescript-for-tslab');
-  const { createConverter } = require('tslab/dist/converter') as typeof import('tslab/dist/converter');
-  if (options.watch === false) {
-    const none = () => ({ close: () => undefined });
-    ts.sys.watchFile = none;
-    ts.sys.watchDirectory = none;
-  }
-  const previousCwd = process.cwd();
-  process.chdir(cwd);
-  try {
-    const node = createConverter({ isJS: false, isBrowser: false });
-    if (options.warmUp) node.convert('', options.warmUp);
-    return node;
-  } finally {
-    process.chdir(previousCwd);
-  }
+export function createWarmConverter(cwd: string, options: { warmUp?: string } = {}): Converter {
+  const node = createConverterIn(cwd, { isJS: false, isBrowser: false });
+  if (options.warmUp) node.convert('', options.warmUp);
+  return node;
 }
 
 // Serialises executions across all executors of this process.
@@ -172,8 +190,7 @@ export function createCellExecutor(options: CellExecutorOptions): CellExecutor {
   // Lazy requires: tslab pulls in its own TypeScript compiler (slow to load).
   /* eslint-disable @typescript-eslint/no-var-requires */
   const { createExecutor } = require('tslab/dist/executor') as typeof import('tslab/dist/executor');
-  const createConverter = (o: { isJS: boolean; isBrowser: boolean }) =>
-    (require('tslab/dist/converter') as typeof import('tslab/dist/converter')).createConverter(o);
+  const createConverter = (o: { isJS: boolean; isBrowser: boolean }) => createConverterIn(options.cwd, o);
   const jupyter = require('tslab/dist/jupyter') as JupyterModule;
 
   // Per-cell sinks; the console object below writes into whichever cell runs.
