@@ -167,16 +167,19 @@ describe('autograde in the sandbox', () => {
     expect(result('absent')).toMatchObject({ status: 'no-submission', points: 0, submitted_at: null });
     expect(summary.warnings.join('\n')).toMatch(/unlisted.ipynb: in the submissions folder but not in the manifest/);
   });
-  it('reports with cells converted by the compile servers what a sandbox converting its own cells reports', async () => {
-    const plan = buildPlan(hw1().assignment);
-    const remote = await runInSandbox(plan, join(dir, 'work-remote'));
+  /** One plan run twice: cells converted by the compile servers (remote), and by the sandbox itself (local, the reference). */
+  const bothWays = async (plan: PlanCell[], name: string): Promise<{ remote: SandboxRun; local: SandboxRun }> => {
+    const remote = await runInSandbox(plan, join(dir, `work-${name}-remote`));
     process.env.COURSE_KIT_SANDBOX_COMPILE = 'local';
-    let local: SandboxRun;
     try {
-      local = await runInSandbox(plan, join(dir, 'work-local'));
+      return { remote, local: await runInSandbox(plan, join(dir, `work-${name}-local`)) };
     } finally {
       delete process.env.COURSE_KIT_SANDBOX_COMPILE;
     }
+  };
+
+  it('reports with cells converted by the compile servers what a sandbox converting its own cells reports', async () => {
+    const { remote, local } = await bothWays(buildPlan(hw1().assignment), 'hw1');
     const reported = (r: SandboxRun) => ({
       status: r.status,
       cells: r.cells.map((c) => [c.id, c.ok, c.error, c.stdout]),
@@ -188,14 +191,7 @@ describe('autograde in the sandbox', () => {
 
   it('never loads TypeScript in a sandbox whose cells the compile servers convert', async () => {
     const probe: PlanCell[] = [{ id: 'probe', kind: 'setup', code: 'const n: number = Object.keys(require.cache).filter((k) => /typescript/.test(k)).length;\nconsole.log(n > 0);' }];
-    const remote = await runInSandbox(probe, join(dir, 'work-probe-remote'));
-    process.env.COURSE_KIT_SANDBOX_COMPILE = 'local';
-    let local: SandboxRun;
-    try {
-      local = await runInSandbox(probe, join(dir, 'work-probe-local'));
-    } finally {
-      delete process.env.COURSE_KIT_SANDBOX_COMPILE;
-    }
+    const { remote, local } = await bothWays(probe, 'probe');
     expect(remote.cells.map((c) => [c.ok, c.stdout])).toEqual([[true, 'false\n']]);
     expect(local.cells.map((c) => [c.ok, c.stdout])).toEqual([[true, 'true\n']]);
   }, 60_000);
