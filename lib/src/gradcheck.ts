@@ -1,5 +1,6 @@
 import { ConfigError, ShapeError } from './errors';
 import type { Matrix } from './matrix';
+import type { Layer } from './layers/layer';
 import type { Network } from './network';
 
 /**
@@ -42,7 +43,8 @@ import type { Network } from './network';
  * For every parameter the check records the sign pattern of x in every ReLU layer
  * at each perturbed point (w ± ε, w ± ε/2); if any sign differs between them the
  * entry is marked `kink: true` and
- * left out of maxRelativeError (the count is reported as `skippedKinks`).
+ * left out of maxRelativeError (the count is reported as `skippedKinks`). Every layer
+ * reports its own pieces through Layer.kinks() (ReLU signs, the winners of a max pool).
  */
 
 export interface GradCheckEntry {
@@ -97,17 +99,13 @@ export function largestRelativeError(a: ArrayLike<number>, n: ArrayLike<number>,
   return worst;
 }
 
-/** Signs of the summed inputs of every ReLU layer, appended to out. */
-function reluSigns(net: Network, out: number[]): void {
-  for (const l of net.layers) {
-    if (l.unit !== 'relu') continue;
-    const d = l.x.data;
-    for (let k = 0; k < d.length; k++) out.push(d[k]! > 0 ? 1 : 0);
-  }
+/** Which piece of every piecewise layer the last forward pass used (ReLU signs, max-pool winners), appended to out. */
+function kinkPattern(net: Network<Layer>, out: number[]): void {
+  for (const l of net.layers) l.kinks?.(out);
 }
 
 /** Checks every weight and bias of net on the batch (inputs, targets); see the module comment. */
-export function gradientCheck(net: Network, inputs: Matrix, targets: Matrix, options: GradCheckOptions = {}): GradCheckResult {
+export function gradientCheck(net: Network<Layer>, inputs: Matrix, targets: Matrix, options: GradCheckOptions = {}): GradCheckResult {
   const richardson = options.richardson ?? true;
   const eps = options.epsilon ?? (richardson ? 1e-3 : 1e-5);
   const tiny = options.tiny ?? RELATIVE_ERROR_TINY;
@@ -117,7 +115,9 @@ export function gradientCheck(net: Network, inputs: Matrix, targets: Matrix, opt
   net.loss(inputs, targets);
   net.backward(targets);
   const analytic = net.getGrads();
-  const hasRelu = net.layers.some((l) => l.unit === 'relu');
+  const probe: number[] = [];
+  kinkPattern(net, probe);
+  const hasRelu = probe.length > 0; // some layer is piecewise (ReLU units, max pooling)
 
   const entries: GradCheckEntry[] = [];
   let maxRelativeError = 0;
@@ -134,7 +134,7 @@ export function gradientCheck(net: Network, inputs: Matrix, targets: Matrix, opt
         const e = net.loss(inputs, targets);
         if (hasRelu) {
           const s: number[] = [];
-          reluSigns(net, s);
+          kinkPattern(net, s);
           signs.push(s);
         }
         return e;

@@ -7,6 +7,7 @@ export * from './kernels';
 export * from './units';
 export * from './losses';
 export * from './network';
+export * from './layers';
 export * from './train';
 export * from './gradcheck';
 export * from './perturb';

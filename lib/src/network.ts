@@ -1,12 +1,19 @@
 import { ConfigError, DataError, ShapeError } from './errors';
-import { addRowVector, matmulAB, matmulABt, matmulAtB, sumRows } from './kernels';
+import type { DenseLayer, LayerSpec } from './layers/dense';
+import { isUnitLayer, shapeSize, shapeText, type Layer, type UnitLayer } from './layers/layer';
+import { createLayer, type AnyLayerSpec } from './layers/registry';
 import { getLoss, isLossName, LOSS_NAMES, type Loss, type LossName } from './losses';
-import { zeros, type Matrix } from './matrix';
+import type { Matrix } from './matrix';
 import { Rng } from './rng';
-import { getUnit, isUnitName, UNIT_NAMES, type Unit, type UnitName } from './units';
+import type { UnitName } from './units';
 
 /**
  * A layered feed-forward network trained by backpropagation (Lecture 5).
+ *
+ * The network is a stack of layer objects (layers/: dense, conv2d, avgpool, maxpool,
+ * flatten; each with forward, backward and params-and-grads, see layers/layer.ts). This
+ * file strings them together and owns the loss: step 1 below; each layer does steps 2
+ * and 3 for itself. What follows describes the lecture's dense layers (layers/dense.ts).
  *
  * Notation: unit i in the layer below feeds unit j through weight w_ij; unit j
  * receives the summed input x_j = b_j + Σ_i y_i w_ij and outputs y_j = f(x_j);
@@ -30,13 +37,7 @@ import { getUnit, isUnitName, UNIT_NAMES, type Unit, type UnitName } from './uni
  * error per case. For a single case both conventions coincide.
  */
 
-export interface LayerSpec {
-  /** Number of units in the layer. */
-  size: number;
-  /** Their neuron type. */
-  unit: UnitName;
-}
-
+/** A network of dense layers: the lecture's `{ inputs, layers: [{size, unit}, …], loss }`. */
 export interface NetworkConfig {
   /** Number of input components per case. */
   inputs: number;
@@ -48,34 +49,18 @@ export interface NetworkConfig {
   seed?: number;
 }
 
-/** One layer of units and the weights coming into it from the layer below. */
-export interface Layer {
-  /** Position in net.layers (0 = first hidden layer, last = output layer). */
-  readonly index: number;
-  /** Number of units in the layer below (or of network inputs). */
-  readonly inputs: number;
-  /** Number of units in this layer. */
-  readonly size: number;
-  /** Neuron type name, e.g. 'logistic'. */
-  readonly unit: UnitName;
-  /** The neuron type's forward / backward functions. */
-  readonly unitFn: Unit;
-  /** Weights, size × inputs: W.data[j·inputs + i] = w_ij, from unit i below to unit j here. */
-  readonly W: Matrix;
-  /** Biases b_j. */
-  readonly b: Float64Array;
-  /** dE/dw_ij (same layout as W), mean over the last batch passed to backward(). */
-  readonly dEdW: Matrix;
-  /** dE/db_j, mean over the last batch. */
-  readonly dEdb: Float64Array;
-  /** Summed inputs x of the last batch (batch × size). */
-  x: Matrix;
-  /** Outputs y of the last batch (batch × size). */
-  y: Matrix;
-  /** Per-case dE/dx of the last backward pass (batch × size). */
-  dEdx: Matrix;
-  /** Per-case dE/dy of the last backward pass (batch × size). */
-  dEdy: Matrix;
+/**
+ * A network of any layer kinds (dense, conv2d, avgpool, maxpool, flatten, …), e.g.
+ * `{ inputs: [1, 28, 28], layers: [{ type: 'conv2d', maps: 6, kernel: 5, padding: 2, unit: 'tanh' }, …], loss }`.
+ * `inputs` is the shape of one case: a number (a vector) or [C, H, W] (C maps of H×W pixels,
+ * stored channel-major in each row of a batch; see layers/layer.ts).
+ */
+export interface LayeredNetworkConfig {
+  inputs: number | readonly number[];
+  /** Bottom to top; the last layer must be a layer of units (dense) matching the loss. */
+  layers: AnyLayerSpec[];
+  loss: LossName;
+  seed?: number;
 }
 
 /** One parameter array with its gradient, in the style of ConvNetJS (`values` and `grads` share the net's storage). */
@@ -106,101 +91,96 @@ export interface BackpropTrace {
   step3: { layer: number; name: string; dEdW: number[][]; dEdb: number[] }[];
 }
 
-/** Per-layer batch buffers with room for `capacity` cases; Matrix views cover the current batch. */
-interface Storage {
-  x: Float64Array;
-  y: Float64Array;
-  dEdx: Float64Array;
-  dEdy: Float64Array;
-}
-
-function validateConfig(config: NetworkConfig): void {
+function validateConfig(config: LayeredNetworkConfig): readonly number[] {
   const where = 'createNetwork';
   if (config === null || typeof config !== 'object') throw new ConfigError(where, 'config must be an object');
-  if (!Number.isInteger(config.inputs) || config.inputs < 1) {
-    throw new ConfigError(where, `inputs must be a positive integer, got ${String(config.inputs)}`);
+  const inputs = config.inputs;
+  let shape: readonly number[];
+  if (typeof inputs === 'number') {
+    if (!Number.isInteger(inputs) || inputs < 1) throw new ConfigError(where, `inputs must be a positive integer, got ${String(inputs)}`);
+    shape = [inputs];
+  } else if (Array.isArray(inputs) && (inputs.length === 1 || inputs.length === 3) && inputs.every((d) => Number.isInteger(d) && d >= 1)) {
+    shape = inputs.slice();
+  } else {
+    throw new ConfigError(
+      where,
+      `inputs must be a positive integer or a shape [C, H, W] of positive integers (maps, height, width), got ${Array.isArray(inputs) ? `[${inputs.join(', ')}]` : String(inputs)}`,
+    );
   }
   if (!Array.isArray(config.layers) || config.layers.length === 0) {
     throw new ConfigError(where, 'layers must be a non-empty array of {size, unit} (the last one is the output layer)');
   }
-  config.layers.forEach((l, k) => {
-    if (!Number.isInteger(l?.size) || l.size < 1) {
-      throw new ConfigError(where, `layers[${k}].size must be a positive integer, got ${String(l?.size)}`);
-    }
-    if (!isUnitName(l.unit)) {
-      throw new ConfigError(where, `layers[${k}].unit "${String(l.unit)}" is unknown; known units: ${UNIT_NAMES.join(', ')}`);
-    }
-  });
   if (!isLossName(config.loss)) {
     throw new ConfigError(where, `loss "${String(config.loss)}" is unknown; known losses: ${LOSS_NAMES.join(', ')}`);
-  }
-  const out = config.layers[config.layers.length - 1]!;
-  const loss = getLoss(config.loss);
-  if (loss.pairedUnit !== null && out.unit !== loss.pairedUnit) {
-    throw new ConfigError(
-      where,
-      `loss "${config.loss}" needs ${loss.pairedUnit} output units, but the output layer (layers[${config.layers.length - 1}]) is ${out.unit}; ` +
-        `use unit '${loss.pairedUnit}' or loss 'squared-error'`,
-    );
   }
   if (config.seed !== undefined && !Number.isFinite(config.seed)) {
     throw new ConfigError(where, `seed must be a finite number, got ${String(config.seed)}`);
   }
+  return shape;
 }
 
-export class Network {
-  readonly config: NetworkConfig;
+/** Checks that the output layer is a layer of units that fits the loss. */
+function validateOutput(config: LayeredNetworkConfig, layers: readonly Layer[]): UnitLayer {
+  const where = 'createNetwork';
+  const last = layers.length - 1;
+  const out = layers[last]!;
+  if (!isUnitLayer(out)) {
+    throw new ConfigError(where, `the output layer (layers[${last}]) is ${out.kind}; the last layer must be a layer of units such as {size: 10, unit: 'softmax'}`);
+  }
+  const loss = getLoss(config.loss);
+  if (loss.pairedUnit !== null && out.unit !== loss.pairedUnit) {
+    throw new ConfigError(
+      where,
+      `loss "${config.loss}" needs ${loss.pairedUnit} output units, but the output layer (layers[${last}]) is ${out.unit}; ` +
+        `use unit '${loss.pairedUnit}' or loss 'squared-error'`,
+    );
+  }
+  return out;
+}
+
+/**
+ * A stack of layers trained by backpropagation. `Network` (= Network<DenseLayer>) is the
+ * lecture's net of dense layers, whose layers expose W, b, x, y, dEdx, dEdy, dEdW, dEdb;
+ * `Network<Layer>` holds any layer kinds (see layers/).
+ */
+export class Network<L extends Layer = DenseLayer> {
+  readonly config: L extends DenseLayer ? NetworkConfig : LayeredNetworkConfig;
+  /** Number of input values per case (C·H·W for images). */
   readonly inputs: number;
+  /** Shape of one input case: [n] or [C, H, W]. */
+  readonly inputShape: readonly number[];
   readonly outputs: number;
-  readonly layers: Layer[];
+  readonly layers: L[];
   readonly lossName: LossName;
   readonly lossFn: Loss;
-  private readonly storage: Storage[];
+  private readonly out: UnitLayer;
   private readonly paramList: ParamRef[];
-  private capacity = 0;
   private batch = 0;
   /** The input of the last forward pass (not copied; the outputs of "layer −1"). */
   private lastInput: Matrix | null = null;
 
-  constructor(config: NetworkConfig) {
-    validateConfig(config);
-    this.config = { ...config, layers: config.layers.map((l) => ({ ...l })) };
-    this.inputs = config.inputs;
-    this.lossName = config.loss;
-    this.lossFn = getLoss(config.loss);
-    const rng = new Rng(config.seed ?? 1);
-    this.layers = [];
-    this.storage = [];
-    let below = config.inputs;
-    config.layers.forEach((spec, index) => {
-      const W = zeros(spec.size, below);
-      // w_ij ~ N(0, 1)/√fan-in keeps the summed inputs x_j of order 1 at the start.
-      const scale = 1 / Math.sqrt(below);
-      for (let k = 0; k < W.data.length; k++) W.data[k] = rng.normal() * scale;
-      const empty = zeros(0, spec.size);
-      this.layers.push({
-        index,
-        inputs: below,
-        size: spec.size,
-        unit: spec.unit,
-        unitFn: getUnit(spec.unit),
-        W,
-        b: new Float64Array(spec.size),
-        dEdW: zeros(spec.size, below),
-        dEdb: new Float64Array(spec.size),
-        x: empty,
-        y: empty,
-        dEdx: empty,
-        dEdy: empty,
-      });
-      this.storage.push({ x: new Float64Array(0), y: new Float64Array(0), dEdx: new Float64Array(0), dEdy: new Float64Array(0) });
-      below = spec.size;
+  constructor(config: L extends DenseLayer ? NetworkConfig : LayeredNetworkConfig) {
+    const cfg = config as LayeredNetworkConfig;
+    const shape = validateConfig(cfg);
+    this.config = { ...config, layers: cfg.layers.map((l) => ({ ...l })) } as typeof config;
+    this.inputShape = shape;
+    this.inputs = shapeSize(shape);
+    this.lossName = cfg.loss;
+    this.lossFn = getLoss(cfg.loss);
+    const rng = new Rng(cfg.seed ?? 1);
+    const layers: Layer[] = [];
+    let below = shape;
+    cfg.layers.forEach((spec, index) => {
+      const layer = createLayer(spec, { index, inputShape: below, rng, where: 'createNetwork' });
+      layers.push(layer);
+      below = layer.outputShape;
     });
-    this.outputs = below;
-    this.paramList = this.layers.flatMap((l) => [
-      { name: `W${l.index + 1}`, layer: l.index, kind: 'weights' as const, values: l.W.data, grads: l.dEdW.data },
-      { name: `b${l.index + 1}`, layer: l.index, kind: 'biases' as const, values: l.b, grads: l.dEdb },
-    ]);
+    this.layers = layers as L[];
+    this.out = validateOutput(cfg, layers);
+    this.outputs = this.out.size;
+    this.paramList = layers.flatMap((l) =>
+      l.params().map((p) => ({ name: `${p.name}${l.index + 1}`, layer: l.index, kind: p.kind, values: p.values, grads: p.grads })),
+    );
   }
 
   /** Number of cases in the current batch buffers. */
@@ -209,8 +189,8 @@ export class Network {
   }
 
   /** The output layer. */
-  get outputLayer(): Layer {
-    return this.layers[this.layers.length - 1]!;
+  get outputLayer(): L & UnitLayer {
+    return this.out as L & UnitLayer;
   }
 
   /** Total number of weights and biases. */
@@ -218,9 +198,33 @@ export class Network {
     return this.paramList.reduce((s, p) => s + p.values.length, 0);
   }
 
-  /** A human name for layer l: 'hidden 1', 'hidden 2', …, 'output'. */
+  /** A human name for layer l: its label if it has one ('C1'), else 'hidden 1', 'hidden 2', …, 'output'. */
   layerName(l: number): string {
+    const label = this.layers[l]?.label;
+    if (label) return label;
     return l === this.layers.length - 1 ? 'output' : `hidden ${l + 1}`;
+  }
+
+  /**
+   * One row per layer: name, kind, output shape and parameter count (weights + biases),
+   * e.g. for printing a LeNet-5's parameter budget.
+   */
+  summary(): { layer: number; name: string; kind: string; description: string; outputShape: readonly number[]; weights: number; biases: number; params: number }[] {
+    return this.layers.map((l) => {
+      const ps = l.params();
+      const weights = ps.filter((p) => p.kind === 'weights').reduce((s, p) => s + p.values.length, 0);
+      const biases = ps.filter((p) => p.kind === 'biases').reduce((s, p) => s + p.values.length, 0);
+      return { layer: l.index, name: this.layerName(l.index), kind: l.kind, description: l.describe(), outputShape: l.outputShape, weights, biases, params: weights + biases };
+    });
+  }
+
+  /** summary() as a text table (one line per layer and the total). */
+  summaryText(): string {
+    const rows = this.summary();
+    const lines = rows.map(
+      (r) => `${r.name.padEnd(9)} ${shapeText(r.outputShape).padEnd(10)} ${String(r.params).padStart(7)}  ${r.description}`,
+    );
+    return [`${'layer'.padEnd(9)} ${'output'.padEnd(10)} ${'params'.padStart(7)}  what`, ...lines, `${'total'.padEnd(9)} ${''.padEnd(10)} ${String(this.paramCount).padStart(7)}`].join('\n');
   }
 
   /**
@@ -230,21 +234,7 @@ export class Network {
    */
   private ensureBatch(rows: number): void {
     if (rows === this.batch) return;
-    if (rows > this.capacity) {
-      this.capacity = rows;
-      this.layers.forEach((l, k) => {
-        const n = rows * l.size;
-        this.storage[k] = { x: new Float64Array(n), y: new Float64Array(n), dEdx: new Float64Array(n), dEdy: new Float64Array(n) };
-      });
-    }
-    this.layers.forEach((l, k) => {
-      const s = this.storage[k]!;
-      const n = rows * l.size;
-      l.x = { rows, cols: l.size, data: s.x.subarray(0, n) };
-      l.y = { rows, cols: l.size, data: s.y.subarray(0, n) };
-      l.dEdx = { rows, cols: l.size, data: s.dEdx.subarray(0, n) };
-      l.dEdy = { rows, cols: l.size, data: s.dEdy.subarray(0, n) };
-    });
+    for (const l of this.layers) l.setBatch(rows);
     this.batch = rows;
   }
 
@@ -254,10 +244,11 @@ export class Network {
     }
     if (input.rows === 0) throw new DataError(where, 'input is an empty batch (0 rows); give at least one case');
     if (input.cols !== this.inputs) {
-      throw new ShapeError(
-        where,
-        `input has ${input.cols} columns but the network has ${this.inputs} inputs (layer 1 '${this.layers[0]!.unit}' expects ${this.inputs} values per case)`,
-      );
+      const first = this.layers[0]!;
+      const expects = isUnitLayer(first) && first.kind === 'dense'
+        ? `layer 1 '${first.unit}' expects ${this.inputs} values per case`
+        : `layer 1 (${first.kind}${first.label ? ` ${first.label}` : ''}) expects ${shapeText(this.inputShape)} = ${this.inputs} values per case, C×H×W`;
+      throw new ShapeError(where, `input has ${input.cols} columns but the network has ${this.inputs} inputs (${expects})`);
     }
     if (input.data.length < input.rows * input.cols) {
       throw new ShapeError(where, `input data has ${input.data.length} values, fewer than ${input.rows}×${input.cols}`);
@@ -267,7 +258,15 @@ export class Network {
     for (let k = 0; k < len; k++) {
       const v = d[k]!;
       if (v - v !== 0) {
-        throw new DataError(where, `input row ${Math.floor(k / input.cols)}, column ${k % input.cols} is ${v}; inputs must be finite numbers`);
+        const row = Math.floor(k / input.cols);
+        const col = k % input.cols;
+        if (this.inputShape.length === 3) {
+          const [, H, W] = this.inputShape as [number, number, number];
+          const c = Math.floor(col / (H * W));
+          const h = Math.floor((col % (H * W)) / W);
+          throw new DataError(where, `input row ${row}, column ${col} (image ${row}, map ${c}, pixel (${h}, ${col % W})) is ${v}; inputs must be finite numbers`);
+        }
+        throw new DataError(where, `input row ${row}, column ${col} is ${v}; inputs must be finite numbers`);
       }
     }
   }
@@ -297,18 +296,17 @@ export class Network {
    * Returns the output layer's y — a buffer of the network, overwritten by the next pass.
    * The input is kept by reference for backward(), so do not modify it in between.
    */
-  forward(input: Matrix): Matrix {
+  forward(input: Matrix, options?: { training?: boolean }): Matrix {
     this.checkInput('Network.forward', input);
     this.ensureBatch(input.rows);
     this.lastInput = input;
+    const training = options?.training === true;
     let below = input;
     for (const l of this.layers) {
-      matmulABt(below, l.W, l.x); // x_j = Σ_i y_i w_ij
-      addRowVector(l.x, l.b); //     + b_j
-      l.unitFn.forward(l.x, l.y); // y_j = f(x_j)
+      l.forward(below, training);
       below = l.y;
     }
-    return this.outputLayer.y;
+    return this.out.y;
   }
 
   /** Mean error per case E = (1/B) Σ_cases E(y, t) after a forward pass on input. */
@@ -320,22 +318,23 @@ export class Network {
 
   /** The mean error of the last forward pass against target (no new forward pass). */
   lastLoss(target: Matrix): number {
-    const out = this.outputLayer;
+    const out = this.out;
     this.checkTarget('Network.lastLoss', target, this.batch);
     return this.lossFn.value(out.y, target, out.x);
   }
 
   /**
    * Backward pass for the batch of the last forward() call, in the three steps of
-   * "Sketch of backpropagation". Fills dEdy and dEdx of every layer (per case) and
-   * dEdW, dEdb of every layer (mean over the batch).
+   * "Sketch of backpropagation". Fills dEdy (and dEdx) of every layer (per case) and
+   * the parameter gradients of every layer (mean over the batch).
    */
   backward(target: Matrix): void {
     const input = this.lastInput;
     if (input === null) throw new ShapeError('Network.backward', 'call forward(input) before backward(target)');
     this.checkTarget('Network.backward', target, this.batch);
     const L = this.layers.length;
-    const out = this.layers[L - 1]!;
+    const out = this.out;
+    const alpha = 1 / this.batch;
 
     // Step 1: discrepancy between output and target → error derivatives of the output units.
     this.lossFn.dEdy(out.y, target, out.dEdy, out.x);
@@ -345,21 +344,15 @@ export class Network {
       out.unitFn.backward(out.y, out.dEdy, out.dEdx); // dE/dx = (dy/dx)·dE/dy
     }
 
-    // Step 2: each hidden layer from the layer above: dE/dy_i = Σ_j w_ij dE/dx_j, dE/dx_i = (dy_i/dx_i) dE/dy_i.
-    for (let l = L - 1; l > 0; l--) {
-      const above = this.layers[l]!;
-      const here = this.layers[l - 1]!;
-      matmulAB(above.dEdx, above.W, here.dEdy);
-      here.unitFn.backward(here.y, here.dEdy, here.dEdx);
-    }
-
-    // Step 3: error derivatives w.r.t. the weights: dE/dw_ij = y_i dE/dx_j, dE/db_j = dE/dx_j (batch means).
-    const inv = 1 / this.batch;
-    for (let l = 0; l < L; l++) {
+    // Steps 2 and 3, layer by layer from the top: each layer turns its dE/dy (dE/dx) into the
+    // derivatives of its weights (dE/dw_ij = y_i dE/dx_j, batch means) and into dE/dy of the
+    // layer below (dE/dy_i = Σ_j w_ij dE/dx_j for a dense layer).
+    for (let l = L - 1; l >= 0; l--) {
       const here = this.layers[l]!;
       const yBelow = l === 0 ? input : this.layers[l - 1]!.y;
-      matmulAtB(here.dEdx, yBelow, here.dEdW, inv);
-      sumRows(here.dEdx, here.dEdb, inv);
+      const dEdyBelow = l === 0 ? null : this.layers[l - 1]!.dEdy;
+      if (l === L - 1) out.backwardFromDEdx(yBelow, dEdyBelow, alpha);
+      else here.backward(yBelow, dEdyBelow, alpha);
     }
   }
 
@@ -418,8 +411,8 @@ export class Network {
   }
 
   /** A new network with the same architecture and a copy of the weights (buffers not shared). */
-  copy(): Network {
-    const twin = new Network(this.config);
+  copy(): Network<L> {
+    const twin = new Network<L>(this.config);
     twin.setParams(this.getParams());
     return twin;
   }
@@ -430,6 +423,14 @@ export class Network {
    * (It reuses the network's buffers, so it overwrites the last batch's values.)
    */
   trace(input: readonly number[], target: readonly number[]): BackpropTrace {
+    const notDense = this.layers.find((l) => l.kind !== 'dense');
+    if (notDense) {
+      throw new ConfigError(
+        'Network.trace',
+        `trace() prints the three steps for networks of dense layers; layer ${notDense.index + 1} is ${notDense.kind} (use forward/backward and the layers' y, dEdy instead)`,
+      );
+    }
+    const layers = this.layers as unknown as DenseLayer[];
     if (!Array.isArray(input) || input.length !== this.inputs) {
       throw new ShapeError('Network.trace', `input must be an array of ${this.inputs} numbers, got ${Array.isArray(input) ? input.length : typeof input}`);
     }
@@ -447,7 +448,7 @@ export class Network {
       input: [...input],
       target: [...target],
       loss,
-      forward: this.layers.map((l) => ({ layer: l.index, name: this.layerName(l.index), unit: l.unit, x: arr(l.x), y: arr(l.y) })),
+      forward: layers.map((l) => ({ layer: l.index, name: this.layerName(l.index), unit: l.unit, x: arr(l.x), y: arr(l.y) })),
       step1: {
         layer: L - 1,
         y: arr(out.y),
@@ -458,11 +459,11 @@ export class Network {
           ? `${this.lossName} with ${out.unit} outputs: dE/dx = y − t`
           : `${this.lossName}: dE/dy from the loss, then dE/dx = (dy/dx)·dE/dy for ${out.unit} units`,
       },
-      step2: this.layers
+      step2: layers
         .slice(0, L - 1)
         .reverse()
         .map((l) => ({ layer: l.index, name: this.layerName(l.index), dEdy: arr(l.dEdy), dEdx: arr(l.dEdx) })),
-      step3: this.layers.map((l) => {
+      step3: layers.map((l) => {
         const dEdW: number[][] = [];
         for (let j = 0; j < l.size; j++) dEdW.push(Array.from(l.dEdW.data.subarray(j * l.inputs, (j + 1) * l.inputs)));
         return { layer: l.index, name: this.layerName(l.index), dEdW, dEdb: arr(l.dEdb) };
@@ -471,9 +472,15 @@ export class Network {
   }
 }
 
-/** Creates a network with seeded weights w_ij ~ N(0, 1)/√(fan-in) and zero biases. */
-export function createNetwork(config: NetworkConfig): Network {
-  return new Network(config);
+/**
+ * Creates a network with seeded weights w_ij ~ N(0, 1)/√(fan-in) and zero biases.
+ * With `{size, unit}` layers it is the lecture's Network of dense layers; with other
+ * layer kinds (conv2d, avgpool, maxpool, flatten, …) a Network<Layer>.
+ */
+export function createNetwork(config: NetworkConfig): Network<DenseLayer>;
+export function createNetwork(config: LayeredNetworkConfig): Network<Layer>;
+export function createNetwork(config: NetworkConfig | LayeredNetworkConfig): Network<Layer> {
+  return new Network<Layer>(config as LayeredNetworkConfig);
 }
 
 /**

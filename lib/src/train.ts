@@ -1,5 +1,6 @@
 import { ConfigError, DataError, ShapeError } from './errors';
 import { rowSlice, zeros, type Matrix } from './matrix';
+import type { Layer } from './layers/layer';
 import { classesOf, classOfRow, type Network } from './network';
 import { Rng } from './rng';
 
@@ -34,7 +35,7 @@ export interface EpochStats {
   ms: number;
 }
 
-export interface TrainOptions {
+export interface TrainOptions<N = Network> {
   epochs: number;
   batchSize: number;
   learningRate: number;
@@ -47,7 +48,7 @@ export interface TrainOptions {
   /** A held-out set evaluated after every epoch. */
   test?: Dataset;
   /** Called after every epoch with its statistics. */
-  onEpoch?: (stats: EpochStats, net: Network) => void;
+  onEpoch?: (stats: EpochStats, net: N) => void;
   /**
    * 'running' (default): training loss and accuracy are averaged over the mini-batches
    * as they are trained (free, but the weights change during the epoch);
@@ -56,7 +57,7 @@ export interface TrainOptions {
   trainMetrics?: 'running' | 'full';
 }
 
-function checkDataset(where: string, name: string, net: Network, data: Dataset): void {
+function checkDataset(where: string, name: string, net: Network<Layer>, data: Dataset): void {
   if (!data || !data.inputs || !data.targets) throw new DataError(where, `${name} must be {inputs, targets} matrices`);
   const { inputs, targets } = data;
   if (inputs.rows === 0) throw new DataError(where, `${name}.inputs is empty (0 rows)`);
@@ -90,7 +91,7 @@ function checkNumber(where: string, name: string, v: unknown, ok: (x: number) =>
  * Mean error per case and fraction classified correctly on a data set, evaluated in
  * chunks of `chunk` rows (views, no copies) so the network's buffers stay small.
  */
-export function evaluateNetwork(net: Network, data: Dataset, chunk = 500): { loss: number; accuracy: number } {
+export function evaluateNetwork(net: Network<Layer>, data: Dataset, chunk = 500): { loss: number; accuracy: number } {
   checkDataset('evaluateNetwork', 'data', net, data);
   const n = data.inputs.rows;
   let lossSum = 0;
@@ -130,7 +131,7 @@ function gatherRows(src: Float64Array, cols: number, order: Uint32Array, start: 
 }
 
 /** Trains net in place by mini-batch SGD; returns one EpochStats per epoch. */
-export function train(net: Network, data: Dataset, options: TrainOptions): EpochStats[] {
+export function train<L extends Layer>(net: Network<L>, data: Dataset, options: TrainOptions<Network<L>>): EpochStats[] {
   const where = 'train';
   checkDataset(where, 'data', net, data);
   if (options.test) checkDataset(where, 'options.test', net, options.test);
@@ -180,7 +181,7 @@ export function train(net: Network, data: Dataset, options: TrainOptions): Epoch
       // Gather the mini-batch rows (element copies, so nothing is allocated).
       gatherRows(src, nin, order, start, size, X.data);
       gatherRows(tgt, nout, order, start, size, T.data);
-      const y = net.forward(X);
+      const y = net.forward(X, { training: true });
       lossSum += net.lastLoss(T) * size;
       for (let r = 0; r < size; r++) if (classOfRow(y.data, r * nout, nout) === labels[order[start + r]!]) correct++;
       net.backward(T);

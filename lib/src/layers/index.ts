@@ -1,0 +1,4 @@
+export * from './layer';
+export * from './dense';
+export * from './flatten';
+export * from './registry';
