@@ -1,6 +1,10 @@
 import { ConfigError } from '../errors';
+import { AvgPoolLayer, type AvgPoolSpec } from './avgpool';
+import { Conv2dLayer, type Conv2dSpec } from './conv2d';
 import { DenseLayer, type LayerSpec } from './dense';
+import { DropoutLayer, type DropoutSpec } from './dropout';
 import { FlattenLayer, type FlattenSpec } from './flatten';
+import { MaxPoolLayer, type MaxPoolSpec } from './maxpool';
 import type { Layer, LayerContext } from './layer';
 
 /**
@@ -11,14 +15,18 @@ import type { Layer, LayerContext } from './layer';
  * spec interface with a literal `type`), add the spec to AnyLayerSpec and its
  * constructor to LAYER_KINDS below.
  */
-export type AnyLayerSpec = LayerSpec | FlattenSpec;
+export type AnyLayerSpec = LayerSpec | Conv2dSpec | AvgPoolSpec | MaxPoolSpec | FlattenSpec | DropoutSpec;
 
 type Factory = (spec: never, ctx: LayerContext) => Layer;
 
 /** The layer kinds by their `type` (a spec without `type` is a dense layer). */
 export const LAYER_KINDS: Readonly<Record<string, Factory>> = {
   dense: (spec: LayerSpec, ctx) => new DenseLayer(spec, ctx),
+  conv2d: (spec: Conv2dSpec, ctx) => new Conv2dLayer(spec, ctx),
+  avgpool: (spec: AvgPoolSpec, ctx) => new AvgPoolLayer(spec, ctx),
+  maxpool: (spec: MaxPoolSpec, ctx) => new MaxPoolLayer(spec, ctx),
   flatten: (spec: FlattenSpec, ctx) => new FlattenLayer(spec, ctx),
+  dropout: (spec: DropoutSpec, ctx) => new DropoutLayer(spec, ctx),
 };
 
 /** Builds the layer for one spec on top of ctx.inputShape (throws ConfigError naming the layer). */
