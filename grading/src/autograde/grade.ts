@@ -133,7 +133,7 @@ export function recoverSolutions(a: Assignment, student: Notebook): Recovery {
   }
   if (order.some((v, i) => i > 0 && v < order[i - 1])) notes.push('solution cells were moved; graded in the order of the assignment');
   for (const c of studentCells) {
-    const src = a.cells.find((s) => s.meta && s.meta.id === c.id && s.meta.kind !== 'solution');
+    const src = a.cells.find((s) => s.meta && s.meta.id === c.id && s.meta.kind !== 'solution' && s.meta.kind !== 'manual');
     if (src && normalise(c.code) !== normalise(cellSource(releasedCell(src)))) {
       notes.push(`${c.id}: this instructor cell was edited in the submission; the original was used`);
     }
@@ -163,7 +163,8 @@ export function buildPlan(a: Assignment, solutions?: Map<string, string>): PlanC
     if (sc.meta.kind === 'setup') plan.push({ id: sc.meta.id, kind: 'setup', code: sc.code });
     else if (sc.meta.kind === 'solution') {
       plan.push({ id: sc.meta.id, kind: 'solution', question: sc.meta.question, code: solutions ? solutions.get(sc.meta.id) ?? '' : sc.code });
-    } else plan.push(...testChunks(sc));
+    } else if (sc.meta.kind === 'tests') plan.push(...testChunks(sc));
+    // manual (written answer) cells are graded by a person, never run
   }
   return plan;
 }
@@ -240,6 +241,19 @@ export function judge(key: AnswerKey, run: SandboxRun | undefined, plan: PlanCel
   });
 }
 
+/**
+ * Written-answer (manual) cells in a result: 0 points now, "needs manual grading"; the gradebook adds the
+ * rubric scores given on the manual grading page (`manual: true` marks them).
+ */
+export function manualTests(a: Assignment): (TestResult & { manual: true })[] {
+  return a.cells
+    .filter((c) => c.meta?.kind === 'manual')
+    .map((c) => ({
+      id: c.meta!.id, question: c.meta!.question!, hidden: false, description: 'written answer', points: 0,
+      max_points: round(c.meta!.points!), passed: false, message: 'needs manual grading', manual: true as const,
+    }));
+}
+
 export interface GradeInput {
   assignment: Assignment;
   key: AnswerKey;
@@ -266,7 +280,7 @@ export async function gradeSubmission(input: GradeInput): Promise<SubmissionResu
     input_hash: input.inputHash ?? '', grader: GRADER_VERSION,
   };
   const finishWith = (tests: TestResult[]) => {
-    result.tests = tests;
+    result.tests = [...tests, ...manualTests(a)];
     result.points = round(tests.reduce((s, t) => s + t.points, 0));
     return result;
   };

@@ -21,8 +21,18 @@ export interface Notebook {
   nbformat_minor: number;
 }
 
-/** Kinds of graded cells: setup (instructor code run before everything), solution (student code), tests. */
-export type CellKind = 'setup' | 'solution' | 'tests';
+/**
+ * Kinds of graded cells: setup (instructor code run before everything), solution (student code), tests,
+ * and manual: a markdown cell holding a written answer, graded by a person against a rubric.
+ */
+export type CellKind = 'setup' | 'solution' | 'tests' | 'manual';
+
+/** One rubric criterion of a manually graded item: awarded in one click, or partly. */
+export interface RubricCriterion {
+  id: string;
+  text: string;
+  points: number;
+}
 
 /** `metadata.course_kit` of a graded cell. */
 export interface CourseKitMeta {
@@ -30,6 +40,8 @@ export interface CourseKitMeta {
   kind: CellKind;
   question?: string;
   points?: number;
+  /** Manual cells: the criteria; their points sum to `points`. */
+  rubric?: RubricCriterion[];
 }
 
 /** Kernel metadata for TypeScript course notebooks (the kit's tslab kernel, see notebook/kernelspec.ts). */
@@ -157,8 +169,29 @@ export interface Assignment {
   path?: string;
   notebook: Notebook;
   cells: SourceCell[];
-  /** Total points over all test cells. */
+  /** Total points over all test cells and manual cells. */
   maxPoints: number;
+  /** Points of the manual (written answer) cells, part of maxPoints. */
+  manualPoints: number;
+}
+
+/** Checks a rubric: simple unique ids, text, positive points summing to the item's points. Returns problems. */
+export function rubricProblems(rubric: unknown, points: number): string[] {
+  if (!Array.isArray(rubric) || rubric.length === 0) return ['needs a rubric: a list of { id, text, points } criteria'];
+  const problems: string[] = [];
+  const ids = new Set<string>();
+  let sum = 0;
+  rubric.forEach((c: Partial<RubricCriterion>, i) => {
+    if (!c || typeof c !== 'object') { problems.push(`rubric[${i}] is not an object`); return; }
+    if (typeof c.id !== 'string' || !/^[A-Za-z0-9_.-]+$/.test(c.id)) problems.push(`rubric[${i}].id missing or not a simple name`);
+    else if (ids.has(c.id)) problems.push(`rubric[${i}].id "${c.id}" is used twice`);
+    else ids.add(c.id);
+    if (typeof c.text !== 'string' || c.text.trim() === '') problems.push(`rubric[${i}].text missing`);
+    if (typeof c.points !== 'number' || !(c.points > 0)) problems.push(`rubric[${i}].points must be a positive number`);
+    else sum += c.points;
+  });
+  if (problems.length === 0 && Math.abs(sum - points) > 1e-9) problems.push(`rubric points sum to ${sum}, the item has ${points}`);
+  return problems;
 }
 
 /** Validate a source notebook: ids unique, kinds known, points on test cells, markers balanced. */
@@ -166,10 +199,25 @@ export function loadAssignment(nb: Notebook, name: string, path?: string): Assig
   const ids = new Map<string, number>();
   const cells: SourceCell[] = [];
   let maxPoints = 0;
+  let manualPoints = 0;
   nb.cells.forEach((cell, index) => {
     const where = cellName(index, cell);
     const code = cellSource(cell);
     const raw = courseKitMeta(cell);
+    if (cell.cell_type === 'markdown' && raw?.kind === 'manual') {
+      // A written answer: the source holds the model answer (instructor only); release writes a placeholder.
+      if (typeof raw.id !== 'string' || !/^[A-Za-z0-9_.-]+$/.test(raw.id)) throw new NotebookError(`${where}: course_kit.id missing or not a simple name`);
+      if (ids.has(raw.id)) throw new NotebookError(`${where}: duplicate id "${raw.id}" (also cell #${ids.get(raw.id)! + 1})`);
+      ids.set(raw.id, index);
+      if (typeof raw.points !== 'number' || !(raw.points > 0)) throw new NotebookError(`${where}: manual cell without positive course_kit.points`);
+      if (typeof raw.question !== 'string') throw new NotebookError(`${where}: manual cell without course_kit.question`);
+      const rp = rubricProblems(raw.rubric, raw.points);
+      if (rp.length > 0) throw new NotebookError(`${where}: ${rp.join('; ')}`);
+      maxPoints += raw.points;
+      manualPoints += raw.points;
+      cells.push({ index, cell, code, segments: [{ code, region: 'solution' }], meta: raw as CourseKitMeta });
+      return;
+    }
     if (cell.cell_type !== 'code') {
       if (raw) throw new NotebookError(`${where}: course_kit metadata on a ${cell.cell_type} cell`);
       cells.push({ index, cell, code, segments: [{ code, region: 'plain' }] });
@@ -184,8 +232,9 @@ export function loadAssignment(nb: Notebook, name: string, path?: string): Assig
     if (typeof raw.id !== 'string' || !/^[A-Za-z0-9_.-]+$/.test(raw.id)) throw new NotebookError(`${where}: course_kit.id missing or not a simple name`);
     if (ids.has(raw.id)) throw new NotebookError(`${where}: duplicate id "${raw.id}" (also cell #${ids.get(raw.id)! + 1})`);
     ids.set(raw.id, index);
+    if (raw.kind === 'manual') throw new NotebookError(`${where}: a manual (written answer) cell must be a markdown cell`);
     if (raw.kind !== 'setup' && raw.kind !== 'solution' && raw.kind !== 'tests') {
-      throw new NotebookError(`${where}: course_kit.kind must be setup, solution or tests (got ${JSON.stringify(raw.kind)})`);
+      throw new NotebookError(`${where}: course_kit.kind must be setup, solution, tests or manual (got ${JSON.stringify(raw.kind)})`);
     }
     const hasSolution = segments.some((s) => s.region === 'solution');
     const hasHidden = segments.some((s) => s.region === 'hidden');
@@ -207,5 +256,5 @@ export function loadAssignment(nb: Notebook, name: string, path?: string): Assig
     }
     cells.push({ index, cell, code, segments, meta: raw as CourseKitMeta });
   });
-  return { name, path, notebook: nb, cells, maxPoints };
+  return { name, path, notebook: nb, cells, maxPoints, manualPoints };
 }

@@ -28,13 +28,23 @@ function releasedCode(c: SourceCell): string {
     .join('\n');
 }
 
+/** What a released written-answer (manual) cell holds until the student replaces it. */
+export const MANUAL_PLACEHOLDER = '_Write your answer here (replace this line; Markdown and $\\LaTeX$ work)._';
+
 /** The student version of one source cell (also used for deleted cells at grading). */
 export function releasedCell(c: SourceCell): NotebookCell {
+  const manual = c.meta?.kind === 'manual';
   const cell: NotebookCell = {
     cell_type: c.cell.cell_type,
     metadata: { ...c.cell.metadata },
-    source: toSourceLines(c.cell.cell_type === 'code' ? releasedCode(c) : c.code),
+    source: toSourceLines(c.cell.cell_type === 'code' ? releasedCode(c) : manual ? MANUAL_PLACEHOLDER : c.code),
   };
+  if (manual) {
+    // The model answer never leaves; the rubric stays with the instructor too (it may hint at the answer).
+    const { rubric: _rubric, ...meta } = c.meta!;
+    void _rubric;
+    cell.metadata.course_kit = meta;
+  }
   if (c.cell.id) cell.id = c.cell.id;
   if (c.cell.cell_type === 'code') {
     cell.outputs = [];

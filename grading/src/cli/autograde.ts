@@ -9,6 +9,7 @@ import { autogradeBatch } from '../autograde/batch';
 import { writeFeedback } from '../autograde/feedback';
 import { readNotebook } from '../autograde/notebook';
 import { assignmentName, releaseNotebook } from '../autograde/release';
+import { registerServeCommand } from '../manual/cli';
 
 const positiveInt = (v: string) => {
   const n = Number(v);
@@ -81,6 +82,8 @@ program
     const written = writeFeedback({ resultsDir: results, outDir: out });
     console.log(`${written.length} feedback pages → ${out}`);
   });
+
+registerServeCommand(program);
 
 program.parseAsync(process.argv).catch((e: Error) => {
   console.error(`error: ${e.message}`);

@@ -18,14 +18,26 @@ import { mustParseTime } from './time';
 
 export type ItemStatus = 'graded' | 'missing' | 'excused';
 
+/** A manually graded part of an item (a written answer, a seminar summary), scored on the grading page. */
+export interface RubricScore {
+  item: string;
+  points: number;
+  maxPoints: number;
+  /** Each criterion as graded (its text and maximum copied at grading time, so the record stands alone). */
+  criteria: { id: string; text: string; max: number; points: number }[];
+  comment: string;
+  grader: string;
+  updatedAt: string;
+}
+
 export interface ItemGrade {
   assignment: string;
   title: string;
   component: string;
   counts: boolean;
   status: ItemStatus;
-  /** Where the raw score came from. */
-  source: 'manual' | 'autograde' | 'team' | null;
+  /** Where the raw score came from (rubric: only manually graded parts, e.g. a seminar summary). */
+  source: 'manual' | 'autograde' | 'team' | 'rubric' | null;
   autogradeStatus: string | null;
   /** Raw points before the late penalty (team score + adjustment for team items); null if missing/excused. */
   raw: number | null;
@@ -43,6 +55,8 @@ export interface ItemGrade {
   final: number | null;
   pct: number | null;
   comment: string;
+  /** Rubric scores and comments from the manual grading page (part of raw unless a manual override replaces it). */
+  rubric: RubricScore[];
 }
 
 export interface ComponentGrade {
@@ -104,6 +118,18 @@ interface Facts {
   adjust: Map<string, { points: number; comment: string }>;
   subs: Map<string, string>;
   ext: Map<string, { kind: string; days: number | null; until: string | null; reason: string }>;
+  rubric: Map<string, RubricScore[]>;
+}
+
+function rubricScores(db: Db): Map<string, RubricScore[]> {
+  const out = new Map<string, RubricScore[]>();
+  for (const r of db.prepare('SELECT * FROM rubric_scores ORDER BY item').all() as any[]) {
+    const k = `${r.assignment}/${r.student_id}`;
+    const list = out.get(k) ?? [];
+    list.push({ item: r.item, points: r.points, maxPoints: r.max_points, criteria: JSON.parse(r.criteria), comment: r.comment, grader: r.grader, updatedAt: r.updated_at });
+    out.set(k, list);
+  }
+  return out;
 }
 
 function loadFacts(db: Db): Facts {
@@ -118,6 +144,7 @@ function loadFacts(db: Db): Facts {
     adjust: byKey('SELECT * FROM adjustments', sk, (r) => ({ points: r.points, comment: r.comment })),
     subs: new Map((db.prepare('SELECT * FROM submissions').all() as any[]).map((r) => [sk(r), r.submitted_at as string])),
     ext: byKey('SELECT * FROM extensions', sk, (r) => ({ kind: r.kind, days: r.days, until: r.until, reason: r.reason })),
+    rubric: rubricScores(db),
   };
 }
 
@@ -139,7 +166,7 @@ function itemGrade(config: CourseConfig, a: AssignmentConfig, s: Facts['students
     assignment: a.id, title: a.title, component: a.component, counts: a.counts, status: 'missing', source: null,
     autogradeStatus: f.auto.get(k)?.status ?? null, raw: null, teamPoints: null, adjustment: 0, maxPoints: a.max_points,
     due: due.toUTC().toISO()!, effectiveDue: effective.toUTC().toISO()!, extension, submittedAt, late: null, penalty: 0,
-    final: 0, pct: 0, comment: '',
+    final: 0, pct: 0, comment: '', rubric: f.rubric.get(k) ?? [],
   };
   if (ext?.kind === 'excused') return { ...base, status: 'excused', final: null, pct: null, comment: ext.reason };
 
@@ -160,8 +187,12 @@ function itemGrade(config: CourseConfig, a: AssignmentConfig, s: Facts['students
     base.source = 'team';
     base.comment = [t.comment, adj?.comment].filter(Boolean).join('; ');
   } else if (auto && auto.status !== 'no-submission') {
-    raw = auto.points;
+    // Written answers are 0 in the autograde result ("needs manual grading"); their rubric scores add here.
+    raw = Math.min(a.max_points, auto.points + base.rubric.reduce((sum, r) => sum + r.points, 0));
     base.source = 'autograde';
+  } else if (base.rubric.length > 0) {
+    raw = Math.min(a.max_points, base.rubric.reduce((sum, r) => sum + r.points, 0));
+    base.source = 'rubric';
   }
   if (raw === null) return base; // missing: scores 0
 

@@ -132,6 +132,8 @@ export const courseSchema = {
       additionalProperties: false,
       properties: { decimals: { type: 'integer', minimum: 0, maximum: 6 } },
     },
+    // Items graded on the manual grading page, with their rubrics; checked in detail by manual/config.ts.
+    manual_grading: { type: 'array', items: { type: 'object' } },
   },
 } as const;
 

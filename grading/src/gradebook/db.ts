@@ -37,6 +37,13 @@ CREATE TABLE IF NOT EXISTS extensions (
   assignment TEXT NOT NULL, student_id TEXT NOT NULL, kind TEXT NOT NULL CHECK (kind IN ('extension','excused')),
   days REAL, until TEXT, reason TEXT NOT NULL,
   PRIMARY KEY (assignment, student_id));
+CREATE TABLE IF NOT EXISTS rubric_scores (
+  assignment TEXT NOT NULL, student_id TEXT NOT NULL, item TEXT NOT NULL, points REAL NOT NULL,
+  max_points REAL NOT NULL, criteria TEXT NOT NULL, comment TEXT NOT NULL, grader TEXT NOT NULL,
+  updated_at TEXT NOT NULL, version INTEGER NOT NULL,
+  PRIMARY KEY (assignment, student_id, item));
+CREATE TABLE IF NOT EXISTS rubrics (
+  assignment TEXT NOT NULL, item TEXT NOT NULL, criteria TEXT NOT NULL, PRIMARY KEY (assignment, item));
 CREATE TABLE IF NOT EXISTS audit (
   id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, source TEXT NOT NULL, entity TEXT NOT NULL,
   key TEXT NOT NULL, field TEXT NOT NULL, old TEXT, new TEXT);
@@ -49,7 +56,21 @@ export function openGradebook(path: string): Db {
   db.pragma('busy_timeout = 5000');
   const exists = db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type='table' AND name='audit'").get() as { n: number };
   if (exists.n === 0) db.exec(SCHEMA);
+  else migrate(db);
   return db;
+}
+
+/**
+ * Tables added after the first release (manual grading: rubric scores and rubrics edited on the page).
+ * Additive and idempotent; a gradebook that already has them is not written to.
+ */
+function migrate(db: Db): void {
+  const have = new Set((db.prepare("SELECT name FROM sqlite_master WHERE type='table'").all() as { name: string }[]).map((r) => r.name));
+  const missing = SCHEMA.split(';').filter((stmt) => {
+    const m = /CREATE TABLE IF NOT EXISTS (\w+)/.exec(stmt);
+    return m && !have.has(m[1]!);
+  });
+  if (missing.length > 0) db.exec(missing.join(';') + ';');
 }
 
 type Value = string | number | null;
@@ -65,6 +86,8 @@ export const TABLE_KEYS = {
   adjustments: ['assignment', 'student_id'],
   submissions: ['assignment', 'student_id'],
   extensions: ['assignment', 'student_id'],
+  rubric_scores: ['assignment', 'student_id', 'item'],
+  rubrics: ['assignment', 'item'],
 } as const;
 export type Table = keyof typeof TABLE_KEYS;
 

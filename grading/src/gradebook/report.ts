@@ -101,6 +101,21 @@ function itemRow(i: ItemGrade, zone: string): string {
   return `<tr><td>${esc(i.title)}${i.counts ? '' : ' <span class="note">(recorded, not counted)</span>'}</td><td>${esc(showLocal(i.effectiveDue, zone))}${i.extension ? `<br><span class="note">extension ${esc(i.extension)}</span>` : ''}</td><td>${esc(showLocal(i.submittedAt, zone))}</td><td>${esc(raw)}</td><td>${late}</td><td>${i.penalty ? `−${i.penalty}` : '0'}</td><td>${i.final} / ${i.maxPoints}</td><td>${f2(i.pct)}</td></tr>`;
 }
 
+/** Comments for the student: manual scores' comments and the rubric of every manually graded part. */
+function commentsHtml(items: ItemGrade[]): string {
+  const parts = items.filter((i) => i.status !== 'excused' && (i.rubric.length > 0 || i.comment));
+  if (parts.length === 0) return '';
+  const section = (i: ItemGrade) => {
+    const rubric = i.rubric.map((r) => `<h3>${esc(r.item)}: ${r.points} / ${r.maxPoints}</h3>
+<table class="rubric"><tr><th>criterion</th><th>points</th></tr>
+${r.criteria.map((c) => `<tr><td>${esc(c.text)}</td><td>${c.points} / ${c.max}</td></tr>`).join('\n')}</table>
+${r.comment ? `<p class="comment">${esc(r.comment)}</p>` : ''}`).join('\n');
+    const override = i.source === 'manual' && i.rubric.length > 0 ? '<p class="note">A manual score replaces the parts below.</p>' : '';
+    return `<section class="item-comments" data-assignment="${esc(i.assignment)}"><h3>${esc(i.title)}</h3>${override}${i.comment ? `<p class="comment">${esc(i.comment)}</p>` : ''}${rubric}</section>`;
+  };
+  return `<h2>Manual grading and comments</h2>\n${parts.map(section).join('\n')}`;
+}
+
 /** One student's grade sheet: every item, penalty, component and how the final grade was computed. */
 export function studentSheetHtml(config: CourseConfig, g: StudentGrade): string {
   const zone = config.course.time_zone;
@@ -114,6 +129,7 @@ export function studentSheetHtml(config: CourseConfig, g: StudentGrade): string 
 <h2>Items</h2>
 <table><tr><th>item</th><th>due (${esc(zone)})</th><th>submitted</th><th>raw points</th><th>lateness</th><th>late penalty</th><th>final points</th><th>%</th></tr>
 ${g.items.map((i) => itemRow(i, zone)).join('\n')}</table>
+${commentsHtml(g.items)}
 <h2>Components</h2>
 <p class="note">A component is the mean of its counted, non-excused item percentages; missing work counts 0.</p>
 <table><tr><th>component</th><th>weight</th><th>weight used</th><th>%</th></tr>
