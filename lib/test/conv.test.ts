@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError, DataError, ShapeError } from '../src/errors';
 import { gradientCheck } from '../src/gradcheck';
 import { setGemmBackend } from '../src/kernels';
-import { Conv2dLayer, lenet5, lenet5Config, type AnyLayerSpec, type Layer } from '../src/layers';
+import { CONV_CHUNK, Conv2dLayer, lenet5, lenet5Config, type AnyLayerSpec, type Layer } from '../src/layers';
 import { zeros, type Matrix } from '../src/matrix';
 import { createNetwork, type Network } from '../src/network';
 import { Rng } from '../src/rng';
@@ -135,6 +135,24 @@ describe('gradient checks of the new layers (relative error < 1e-6)', () => {
     });
   }
 
+  it(`batches larger than CONV_CHUNK (${CONV_CHUNK}) cases run in chunks with the same results`, () => {
+    const net = createNetwork({
+      inputs: [1, 5, 5],
+      layers: [{ type: 'conv2d', maps: 2, kernel: 3, padding: 1, unit: 'tanh' }, { type: 'conv2d', maps: 2, kernel: 3, unit: 'tanh' }, { size: 2, unit: 'softmax' }],
+      loss: 'softmax-cross-entropy',
+      seed: 4,
+    });
+    const rng = new Rng(6);
+    const B = CONV_CHUNK + 9;
+    const X = randomMatrix(B, 25, rng);
+    const T = oneHotRows(B, 2, rng);
+    net.forward(X);
+    const conv = net.layers[0] as Conv2dLayer;
+    const want = naiveConv(conv, X);
+    for (let k = 0; k < want.length; k++) expect(Math.abs(conv.x.data[k]! - want[k]!)).toBeLessThan(1e-12);
+    expect(gradientCheck(net, X, T).maxRelativeError).toBeLessThan(1e-6);
+  });
+
   it('a small LeNet-style stack with squared error and linear outputs', () => {
     const net = createNetwork({
       inputs: [1, 8, 8],
@@ -216,7 +234,7 @@ describe('LeNet-5', () => {
     net.backward(T);
     const before = net.layers.map((l) => [l.y, l.dEdy]);
     const c1 = net.layers[0] as Conv2dLayer;
-    const cols = (c1 as unknown as { cols: Matrix }).cols;
+    const cols = (c1 as unknown as { colsStore: Float64Array }).colsStore;
     for (let i = 0; i < 3; i++) {
       net.forward(X);
       net.backward(T);
@@ -225,7 +243,7 @@ describe('LeNet-5', () => {
       expect(l.y).toBe(before[k]![0]);
       expect(l.dEdy).toBe(before[k]![1]);
     });
-    expect((c1 as unknown as { cols: Matrix }).cols).toBe(cols);
+    expect((c1 as unknown as { colsStore: Float64Array }).colsStore).toBe(cols);
   });
 });
 

@@ -40,9 +40,14 @@ export interface Conv2dSpec {
  *   forward   X = cols·Wᵀ          (B·P × M)
  *   weights   dE/dW = Dᵀ·cols      (M × C·kh·kw, summed over all copies and cases)
  *   below     dE/dcols = D·W       then scattered back onto the input pixels (col2im)
- * with D = dE/dx re-ordered to one row per output position. All buffers grow only with
- * the batch size, so training allocates nothing per batch.
+ * with D = dE/dx re-ordered to one row per output position. Large batches are processed in
+ * chunks of CONV_CHUNK cases, so the im2col buffer stays small (a training batch of up to
+ * CONV_CHUNK cases is one chunk, and backward reuses the forward's cols); all buffers grow
+ * only with the batch size, so training allocates nothing per batch.
  */
+/** Cases per im2col chunk: bounds the cols buffer (LeNet's C1: 64·784·25 values, 10 MB). */
+export const CONV_CHUNK = 64;
+
 export class Conv2dLayer implements UnitLayer {
   readonly kind = 'conv2d';
   readonly index: number;
@@ -74,11 +79,16 @@ export class Conv2dLayer implements UnitLayer {
   y: Matrix;
   dEdx: Matrix;
   dEdy: Matrix;
-  private readonly buf: { x: BatchBuffer; y: BatchBuffer; dEdx: BatchBuffer; dEdy: BatchBuffer; cols: BatchBuffer; rows: BatchBuffer };
-  /** im2col matrix (B·P × K); reused for dE/dcols in backward. */
-  private cols: Matrix;
-  /** One row per output position (B·P × M): X before re-ordering, then D = dE/dx. */
-  private rowsM: Matrix;
+  private readonly buf: { x: BatchBuffer; y: BatchBuffer; dEdx: BatchBuffer; dEdy: BatchBuffer };
+  /** im2col matrix of one chunk of cases (chunk·P × K); reused for dE/dcols in backward. */
+  private readonly colsStore: Float64Array;
+  /** One row per output position of a chunk (chunk·P × M): X before re-ordering, then D = dE/dx. */
+  private readonly rowsStore: Float64Array;
+  /** Matrix views on the two stores, by number of cases in the chunk. */
+  private readonly views = new Map<number, { cols: Matrix; rows: Matrix }>();
+  /** The cases [colsFrom, colsTo) of the last forward batch whose windows cols holds. */
+  private colsFrom = -1;
+  private colsTo = -1;
   private batch = 0;
 
   constructor(spec: Conv2dSpec, ctx: LayerContext) {
@@ -143,20 +153,13 @@ export class Conv2dLayer implements UnitLayer {
     this.dEdW = zeros(M, K);
     this.dEdb = new Float64Array(M);
     const P = this.Ho * this.Wo;
-    this.buf = {
-      x: new BatchBuffer(this.size),
-      y: new BatchBuffer(this.size),
-      dEdx: new BatchBuffer(this.size),
-      dEdy: new BatchBuffer(this.size),
-      cols: new BatchBuffer(P * K),
-      rows: new BatchBuffer(P * M),
-    };
+    this.buf = { x: new BatchBuffer(this.size), y: new BatchBuffer(this.size), dEdx: new BatchBuffer(this.size), dEdy: new BatchBuffer(this.size) };
     this.x = this.buf.x.view(0);
     this.y = this.buf.y.view(0);
     this.dEdx = this.buf.dEdx.view(0);
     this.dEdy = this.buf.dEdy.view(0);
-    this.cols = { rows: 0, cols: K, data: this.buf.cols.view(0).data };
-    this.rowsM = { rows: 0, cols: M, data: this.buf.rows.view(0).data };
+    this.colsStore = new Float64Array(CONV_CHUNK * P * K);
+    this.rowsStore = new Float64Array(CONV_CHUNK * P * M);
   }
 
   setBatch(rows: number): void {
@@ -164,33 +167,48 @@ export class Conv2dLayer implements UnitLayer {
     this.y = this.buf.y.view(rows);
     this.dEdx = this.buf.dEdx.view(rows);
     this.dEdy = this.buf.dEdy.view(rows);
-    const P = this.Ho * this.Wo;
-    const c = this.buf.cols.view(rows).data;
-    const r = this.buf.rows.view(rows).data;
-    if (rows !== this.batch || c !== this.cols.data || r !== this.rowsM.data) {
-      this.cols = { rows: rows * P, cols: this.W.cols, data: c };
-      this.rowsM = { rows: rows * P, cols: this.M, data: r };
-      this.batch = rows;
+    this.batch = rows;
+    this.colsFrom = this.colsTo = -1;
+  }
+
+  /** cols and rows matrices for a chunk of n cases (views created once per chunk size). */
+  private chunkViews(n: number): { cols: Matrix; rows: Matrix } {
+    let v = this.views.get(n);
+    if (v === undefined) {
+      const P = this.Ho * this.Wo;
+      const K = this.W.cols;
+      v = {
+        cols: { rows: n * P, cols: K, data: this.colsStore.subarray(0, n * P * K) },
+        rows: { rows: n * P, cols: this.M, data: this.rowsStore.subarray(0, n * P * this.M) },
+      };
+      this.views.set(n, v);
     }
+    return v;
   }
 
   forward(input: Matrix): void {
     const B = input.rows;
-    this.im2col(input.data, B);
-    matmulABt(this.cols, this.W, this.rowsM); // row (b, p): x_m = Σ_k cols_k w_mk
-    // Re-order to C×H×W per case and add the biases: x[b][m][p] = rows[b·P + p][m] + b_m.
     const P = this.Ho * this.Wo;
     const M = this.M;
-    const r = this.rowsM.data;
     const x = this.x.data;
     const bias = this.b;
-    for (let b = 0; b < B; b++) {
-      const rb = b * P * M;
-      for (let m = 0; m < M; m++) {
-        const bm = bias[m]!;
-        const xo = (b * M + m) * P;
-        for (let q = 0, ro = rb + m; q < P; q++, ro += M) x[xo + q] = r[ro]! + bm;
+    for (let b0 = 0; b0 < B; b0 += CONV_CHUNK) {
+      const n = Math.min(CONV_CHUNK, B - b0);
+      const { cols, rows } = this.chunkViews(n);
+      this.im2col(input.data, b0, n);
+      matmulABt(cols, this.W, rows); // row (b, p): x_m = Σ_k cols_k w_mk
+      // Re-order to C×H×W per case and add the biases: x[b][m][p] = rows[b·P + p][m] + b_m.
+      const r = rows.data;
+      for (let b = 0; b < n; b++) {
+        const rb = b * P * M;
+        for (let m = 0; m < M; m++) {
+          const bm = bias[m]!;
+          const xo = ((b0 + b) * M + m) * P;
+          for (let q = 0, ro = rb + m; q < P; q++, ro += M) x[xo + q] = r[ro]! + bm;
+        }
       }
+      this.colsFrom = b0;
+      this.colsTo = b0 + n;
     }
     this.unitFn.forward(this.x, this.y);
   }
@@ -200,35 +218,44 @@ export class Conv2dLayer implements UnitLayer {
     this.backwardFromDEdx(input, dEdyBelow, alpha);
   }
 
-  backwardFromDEdx(_input: Matrix, dEdyBelow: Matrix | null, alpha: number): void {
+  backwardFromDEdx(input: Matrix, dEdyBelow: Matrix | null, alpha: number): void {
     const B = this.batch;
     const P = this.Ho * this.Wo;
     const M = this.M;
-    // D: one row per output position, one column per map (the layout of cols·Wᵀ).
     const g = this.dEdx.data;
-    const D = this.rowsM.data;
-    for (let b = 0; b < B; b++) {
-      const db = b * P * M;
-      for (let m = 0; m < M; m++) {
-        const go = (b * M + m) * P;
-        for (let q = 0, o = db + m; q < P; q++, o += M) D[o] = g[go + q]!;
+    if (dEdyBelow !== null) dEdyBelow.data.fill(0, 0, B * this.inputs);
+    for (let b0 = 0; b0 < B; b0 += CONV_CHUNK) {
+      const n = Math.min(CONV_CHUNK, B - b0);
+      const { cols, rows } = this.chunkViews(n);
+      // D: one row per output position, one column per map (the layout of cols·Wᵀ).
+      const D = rows.data;
+      for (let b = 0; b < n; b++) {
+        const db = b * P * M;
+        for (let m = 0; m < M; m++) {
+          const go = ((b0 + b) * M + m) * P;
+          for (let q = 0, o = db + m; q < P; q++, o += M) D[o] = g[go + q]!;
+        }
       }
+      // The windows of these cases, unless forward left them in cols (one-chunk batches).
+      if (this.colsFrom !== b0 || this.colsTo !== b0 + n) this.im2col(input.data, b0, n);
+      this.colsFrom = this.colsTo = -1; // cols is overwritten below
+      // ∂E/∂w = Σ over every copy (all positions of all cases) of y_below·dE/dx: one GEMM per chunk.
+      const beta = b0 === 0 ? 0 : 1;
+      matmulAtB(rows, cols, this.dEdW, alpha, beta);
+      sumRows(rows, this.dEdb, alpha, beta);
+      if (dEdyBelow === null) continue;
+      matmulAB(rows, this.W, cols); // dE/dcols
+      this.col2im(dEdyBelow.data, b0, n);
     }
-    // ∂E/∂w = Σ over every copy (all positions of all cases) of y_below·dE/dx: one GEMM.
-    matmulAtB(this.rowsM, this.cols, this.dEdW, alpha);
-    sumRows(this.rowsM, this.dEdb, alpha);
-    if (dEdyBelow === null) return;
-    matmulAB(this.rowsM, this.W, this.cols); // dE/dcols (cols is free now)
-    this.col2im(dEdyBelow.data, B);
   }
 
   /** Copies every output position's C×kh×kw input window into one row of cols (zeros outside the input). */
-  private im2col(src: Float64Array, B: number): void {
+  private im2col(src: Float64Array, b0: number, n: number): void {
     const { C, H, Win: W, kh, kw, stride: s, padding: p, Ho, Wo } = this;
-    const cols = this.cols.data;
+    const cols = this.colsStore;
     const HW = H * W;
     let q = 0;
-    for (let b = 0; b < B; b++) {
+    for (let b = b0; b < b0 + n; b++) {
       const inOff = b * C * HW;
       for (let oy = 0; oy < Ho; oy++) {
         const iy0 = oy * s - p;
@@ -260,13 +287,12 @@ export class Conv2dLayer implements UnitLayer {
   }
 
   /** Adds every row of dE/dcols back onto the input pixels its window came from (padding dropped). */
-  private col2im(dst: Float64Array, B: number): void {
+  private col2im(dst: Float64Array, b0: number, n: number): void {
     const { C, H, Win: W, kh, kw, stride: s, padding: p, Ho, Wo } = this;
-    const cols = this.cols.data;
+    const cols = this.colsStore;
     const HW = H * W;
-    dst.fill(0, 0, B * C * HW);
     let q = 0;
-    for (let b = 0; b < B; b++) {
+    for (let b = b0; b < b0 + n; b++) {
       const inOff = b * C * HW;
       for (let oy = 0; oy < Ho; oy++) {
         const iy0 = oy * s - p;
