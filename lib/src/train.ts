@@ -2,6 +2,7 @@ import { ConfigError, DataError, ShapeError } from './errors';
 import { rowSlice, zeros, type Matrix } from './matrix';
 import type { Layer } from './layers/layer';
 import { classesOf, classOfRow, type Network } from './network';
+import { Adam, type AdamOptions } from './optim';
 import { Rng } from './rng';
 
 /**
@@ -39,8 +40,12 @@ export interface TrainOptions<N = Network> {
   epochs: number;
   batchSize: number;
   learningRate: number;
-  /** μ in [0, 1), default 0. */
+  /** μ in [0, 1), default 0 (SGD only; Adam has beta1). */
   momentum?: number;
+  /** 'sgd' (default): the momentum rule above; 'adam': Adam (see optim.ts), with learningRate as its ε. */
+  optimizer?: 'sgd' | 'adam';
+  /** β₁, β₂, ϵ̂ of Adam (defaults 0.9, 0.999, 1e-8). */
+  adam?: AdamOptions;
   /** λ ≥ 0, default 0. */
   weightDecay?: number;
   /** Seed of the shuffling, default 1. */
@@ -142,6 +147,9 @@ export function train<L extends Layer>(net: Network<L>, data: Dataset, options: 
   const decay = options.weightDecay ?? 0;
   checkNumber(where, 'momentum', momentum, (x) => x >= 0 && x < 1, 'in [0, 1)');
   checkNumber(where, 'weightDecay', decay, (x) => x >= 0, 'a non-negative number');
+  const optimizer = options.optimizer ?? 'sgd';
+  if (optimizer !== 'sgd' && optimizer !== 'adam') throw new ConfigError(where, `optimizer must be 'sgd' or 'adam', got ${String(optimizer)}`);
+  if (optimizer === 'adam' && momentum !== 0) throw new ConfigError(where, "momentum applies to optimizer 'sgd'; Adam's running mean of the gradient is set by adam.beta1");
   const metrics = options.trainMetrics ?? 'running';
   if (metrics !== 'running' && metrics !== 'full') {
     throw new ConfigError(where, `trainMetrics must be 'running' or 'full', got ${String(metrics)}`);
@@ -165,6 +173,7 @@ export function train<L extends Layer>(net: Network<L>, data: Dataset, options: 
   const btTail = tail ? rowSlice(bt, 0, tail) : bt;
   const params = net.params();
   const velocity = params.map((p) => new Float64Array(p.values.length));
+  const adam = optimizer === 'adam' ? new Adam(params, lr, options.adam, decay) : null;
   const src = data.inputs.data;
   const tgt = data.targets.data;
 
@@ -185,8 +194,9 @@ export function train<L extends Layer>(net: Network<L>, data: Dataset, options: 
       lossSum += net.lastLoss(T) * size;
       for (let r = 0; r < size; r++) if (classOfRow(y.data, r * nout, nout) === labels[order[start + r]!]) correct++;
       net.backward(T);
+      if (adam) adam.step();
       // v ← μv − ε(g + λw);  w ← w + v
-      for (let p = 0; p < params.length; p++) {
+      else for (let p = 0; p < params.length; p++) {
         const { values, grads, kind } = params[p]!;
         momentumStep(values, grads, velocity[p]!, momentum, lr, kind === 'weights' ? decay : 0);
       }
