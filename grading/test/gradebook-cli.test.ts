@@ -48,10 +48,10 @@ describe('gradebook CLI', () => {
     const s002 = JSON.parse((await cli(...db, '--json', 'show', 's002')).out);
     expect(s002.items[0]).toMatchObject({ assignment: 'hw1', raw: 90, penalty: 20, final: 70 });
     const s001 = (await cli(...db, 'show', 's001')).out;
-    expect(s001).toContain('raw 97 = 97/100 (manual)');
+    expect(s001).toContain('raw 97 = 97/100 (override)');
     const grades = await cli(...db, 'grades', '--out', join(dir, 'out'));
     expect(grades.out).toMatch(/^40 students/);
-    expect(readFileSync(join(dir, 'out', 'canvas-import.csv'), 'utf8').split('\n')[1]).toBe('    Points Possible,,,,,100,20,100');
+    expect(readFileSync(join(dir, 'out', 'canvas-import.csv'), 'utf8').split('\n')[1]).toBe('    Points Possible,,,,,100,20,100,');
     await cli(...db, 'report', '--out', join(dir, 'report'));
     expect(existsSync(join(dir, 'report', 'students', 's040.html'))).toBe(true);
     const bad = await cli(...db, 'import-scores', 'seminar', writeFile(dir, 'bad.csv', 'student_id,points\ns001,25\n'));

@@ -119,7 +119,7 @@ describe('final grades', () => {
     importResults(db, join(dir, 'rerun'));
     const item = gradeOf(db, 'a01').items[0]!;
     expect(item.raw).toBe(95);
-    expect(item.source).toBe('manual');
+    expect(item.source).toBe('override');
     // Clearing the override falls back to the newest autograde score.
     setOverride(db, 'hw1', 'a01', null);
     expect(gradeOf(db, 'a01').items[0]!.raw).toBe(50);
@@ -187,19 +187,20 @@ describe('exports', () => {
   it('grades.csv: fixed columns, raw / penalty / final per assignment, EX for excused', () => {
     const { db, dir } = setup();
     const rows = parse(readFileSync(exportGradesCsv(db, join(dir, 'out', 'grades.csv'))), { columns: true }) as Record<string, string>[];
-    expect(Object.keys(rows[0]!).slice(0, 9)).toEqual(['student_id', 'name', 'team', 'homework_pct', 'seminar_pct', 'project_pct', 'final_pct', 'letter', 'hw1_raw']);
+    expect(Object.keys(rows[0]!).slice(0, 14)).toEqual(['student_id', 'name', 'team', 'homework_pct', 'seminar_pct', 'project_pct', 'final_pct', 'letter',
+      'hw1_status', 'hw1_raw', 'hw1_late_hours', 'hw1_late_periods', 'hw1_late_penalty', 'hw1_final']);
     const a02 = rows.find((r) => r.student_id === 'a02')!;
     expect([a02.hw1_raw, a02.hw1_late_penalty, a02.hw1_final, a02.hw2_raw, a02.final_pct, a02.letter]).toEqual(['100', '20', '80', 'EX', '60', 'D-']);
     const a04 = rows.find((r) => r.student_id === 'a04')!;
-    expect([a04.hw1_raw, a04.hw1_final]).toEqual(['', '0']);
+    expect([a04.hw1_status, a04.hw1_raw, a04.hw1_final]).toEqual(['missing', '', '0']);
   });
 
   it('Canvas CSV: header, Points Possible row, EX for excused, final points', () => {
     const { db, dir } = setup();
     const rows = parse(readFileSync(exportCanvasCsv(db, join(dir, 'canvas.csv')))) as string[][];
-    expect(rows[0]).toEqual(['Student', 'ID', 'SIS User ID', 'SIS Login ID', 'Section', 'HW 1 (hw1)', 'HW 2 (hw2)', 'Seminar summary (seminar)', 'Project report (project)']);
-    expect(rows[1]).toEqual(['    Points Possible', '', '', '', '', '100', '50', '20', '100']);
-    expect(rows.find((r) => r[2] === 'a02')).toEqual(['Bo Testperson', '', 'a02', 'a02', 'A', '80', 'EX', '0', '70']);
+    expect(rows[0]).toEqual(['Student', 'ID', 'SIS User ID', 'SIS Login ID', 'Section', 'HW 1 (hw1)', 'HW 2 (hw2)', 'Seminar summary (seminar)', 'Project report (project)', 'Override Score']);
+    expect(rows[1]).toEqual(['    Points Possible', '', '', '', '', '100', '50', '20', '100', '']);
+    expect(rows.find((r) => r[2] === 'a02')).toEqual(['Bo Testperson', '', 'a02', 'a02', 'A', '80', 'EX', '0', '70', '60']);
     expect(rows).toHaveLength(2 + 4);
   });
 
@@ -225,7 +226,7 @@ describe('reports', () => {
     const out = writeReports(db, join(dir, 'report'));
     const html = readFileSync(out.classReport, 'utf8');
     expect(html).toContain('<div id="final-hist" class="course-kit-plot"');
-    expect(html).toContain('window.Plotly.newPlot(el, fig.data, fig.layout, fig.config)');
+    expect(html).toContain('newPlot(el, fig.data, fig.layout, fig.config)');
     expect(html).toContain('"type":"histogram"');
     expect(html.length).toBeGreaterThan(1_000_000); // plotly inlined: works offline
     // hw1: a01 and a02 graded (a02 late), a03 excused, a04 missing.
@@ -236,7 +237,7 @@ describe('reports', () => {
     expect(sheet).toContain('excused components re-weighted');
     expect(sheet).toContain('96.67 %');
     const a02 = readFileSync(join(dir, 'report', 'students', 'a02.html'), 'utf8');
-    expect(a02).toMatch(/1\.30 days late: 2 periods/);
+    expect(a02).toMatch(/31\.20 h \(1\.30 days\) late: 2 periods charged/);
     expect(a02).toContain('80 team − 10 = 70');
     expect(computeFinalGrades(db)).toHaveLength(4);
   });

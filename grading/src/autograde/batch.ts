@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSy
 import { availableParallelism, tmpdir } from 'os';
 import { dirname, join, resolve } from 'path';
 import { parse } from 'csv-parse/sync';
-import { DateTime } from 'luxon';
+import { parseTime } from '../gradebook/time';
 import { SingleBar, Presets } from 'cli-progress';
 import { AnswerKey, GRADER_VERSION, SubmissionResult, buildKey, gradeSubmission, sourceHash } from './grade';
 import { Assignment, loadAssignment, readNotebook } from './notebook';
@@ -49,10 +49,10 @@ export function readManifest(path: string, timeZone = COURSE_TIME_ZONE): Manifes
     if (file && (file.includes('/') || file.includes('\\') || file.startsWith('.'))) throw new Error(`${where}: file must be a plain file name, got ${file}`);
     let submittedAt: string | null = null;
     if (r.submitted_at !== '') {
-      const hasOffset = /(Z|[+-]\d\d:?\d\d)$/.test(r.submitted_at);
-      const dt = hasOffset ? DateTime.fromISO(r.submitted_at, { setZone: true }) : DateTime.fromISO(r.submitted_at, { zone: timeZone });
-      if (!dt.isValid) throw new Error(`${where}: bad submitted_at ${JSON.stringify(r.submitted_at)} (${dt.invalidExplanation ?? dt.invalidReason})`);
-      submittedAt = dt.toISO({ suppressMilliseconds: true });
+      // The gradebook's reading: an offset is kept; a local time in a skipped or repeated hour is an error.
+      const t = parseTime(r.submitted_at, timeZone);
+      if ('error' in t) throw new Error(`${where}: bad submitted_at: ${t.error}`);
+      submittedAt = t.time.toISO({ suppressMilliseconds: true });
     }
     rows.push({ studentId, file, submittedAt, line });
   });

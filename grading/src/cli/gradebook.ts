@@ -4,8 +4,9 @@ import { join } from 'path';
 import {
   Db, GradebookError, InputError, StudentGrade, computeFinalGrades, exportCanvasCsv, exportGradesCsv, getConfig, gradeOf,
   importExtensions, importManifest, importResults, importRoster, importScores, initCourse, openGradebook, setOverride,
-  showLocal, writeReports,
+  showLocal, writeReports, resolveResult, itemStatusLabel,
 } from '../gradebook';
+import { describeError } from './errors';
 
 /**
  * Gradebook CLI: every command works on one SQLite file (--db) and prints a
@@ -21,33 +22,46 @@ function output(globals: Globals, value: unknown, text: string): void {
   process.stdout.write(globals.json ? `${JSON.stringify(value, null, 2)}\n` : `${text}\n`);
 }
 
-/** Opens the database, runs the command, closes it; errors become a message and exit code 1. */
-function withDb(cmd: Command, fn: (db: Db, g: Globals) => void): void {
+/**
+ * Opens the database, runs the command, closes it; errors become a message and exit code 1 (a missing
+ * or unreadable file is one line naming it; a stack trace only for a fault of the kit). Only `init`
+ * creates a database: any other command on a path with no gradebook says so.
+ */
+function withDb(cmd: Command, fn: (db: Db, g: Globals) => void, opts: { create?: boolean } = {}): void {
   const g = cmd.optsWithGlobals() as Globals;
   let db: Db | undefined;
   try {
-    db = openGradebook(g.db);
+    db = openGradebook(g.db, { create: opts.create === true });
     fn(db, g);
   } catch (e) {
-    const err = e as Error;
-    if (g.json) process.stdout.write(`${JSON.stringify({ error: err.message, problems: (err as InputError).problems })}\n`);
-    else process.stderr.write(`gradebook: ${err.message}\n`);
-    if (!(err instanceof GradebookError)) process.stderr.write(`${err.stack}\n`);
+    const d = describeError(e, (x) => x instanceof GradebookError);
+    if (g.json) process.stdout.write(`${JSON.stringify({ error: d.message, problems: (e as InputError).problems })}\n`);
+    else process.stderr.write(`gradebook: ${d.message}\n`);
+    if (d.bug) process.stderr.write(`${(e as Error).stack}\n`);
     process.exitCode = 1;
   } finally {
     db?.close();
   }
 }
 
+/** The summary line of an import, then its notes (overrides that stand, capped scores). */
+function importText(line: string, s: { notes: string[] }): string {
+  return [line, ...s.notes.map((n) => `  note: ${n}`)].join('\n');
+}
+
 function studentText(g: StudentGrade, zone: string): string {
   const lines = [`${g.studentId}  ${g.name}  section ${g.section}  team ${g.team}`];
   for (const i of g.items) {
+    const label = itemStatusLabel(i);
     const detail = i.status === 'excused' ? 'excused'
       : i.status === 'missing' ? 'missing → 0'
-      : `raw ${i.raw}${i.penalty ? ` − late ${i.penalty}` : ''} = ${i.final}/${i.maxPoints}${i.source === 'manual' ? ' (manual)' : i.source === 'team' ? ` (team ${i.teamPoints}${i.adjustment ? `, adjustment ${i.adjustment}` : ''})` : ''}`;
+      : `${label === 'graded' ? '' : `${label.toUpperCase()}  `}raw ${i.raw}${i.penalty ? ` − late ${i.penalty}` : ''} = ${i.final}/${i.maxPoints}${i.source === 'manual' ? ' (manual)' : i.source === 'override' ? ' (override)' : i.source === 'team' ? ` (team ${i.teamPoints}${i.adjustment ? `, adjustment ${i.adjustment}` : ''})` : ''}`;
     const when = i.submittedAt ? `  submitted ${showLocal(i.submittedAt, zone)}` : '';
+    const late = i.lateHours !== null ? `  ${i.lateHours.toFixed(2)} h late${i.late && i.late.periods > 0 ? `, ${i.late.periods} period${i.late.periods === 1 ? '' : 's'} charged${i.late.overMax ? ' (beyond the last accepted day)' : ''}` : i.late?.withinGrace ? ' (within grace)' : ''}` : '';
     const ext = i.extension ? `  extension ${i.extension}` : '';
-    lines.push(`  ${i.assignment.padEnd(10)} ${detail}${when}${ext}${i.counts ? '' : '  (not counted)'}`);
+    const flag = i.flag ? `  [autograde ${i.flag}: "gradebook resolve ${i.assignment} ${g.studentId}" accepts it, or override]` : '';
+    lines.push(`  ${i.assignment.padEnd(10)} ${detail}${when}${late}${ext}${i.counts ? '' : '  (not counted)'}${flag}`);
+    for (const n of i.notes) lines.push(`             note: ${n}`);
   }
   for (const c of g.components) lines.push(`  ${c.title.padEnd(18)} ${c.pct === null ? 'excused' : `${c.pct.toFixed(2)} %`}  weight ${c.weight} % (used ${c.effectiveWeight.toFixed(2)} %)`);
   lines.push(`  final ${g.finalRounded === null ? '—' : `${g.finalRounded.toFixed(2)} %`}  letter ${g.letter || '—'}`);
@@ -68,45 +82,52 @@ export function buildProgram(): Command {
     .action((opts: { config: string }, cmd: Command) => withDb(cmd, (db, g) => {
       const r = initCourse(db, opts.config);
       output(g, { course: r.config.course, changes: r.changes }, `course ${r.config.course.id}: config ${r.changes ? 'stored' : 'unchanged'} (${r.config.assignments.length} assignments)`);
-    }));
+    }, { create: true }));
 
   program.command('import-roster <csv>').description('import students: student_id,name,email,section,team[,login][,canvas_id]')
     .action((file: string, _o: unknown, cmd: Command) => withDb(cmd, (db, g) => {
       const s = importRoster(db, file);
-      output(g, s, summary('roster')(s));
+      output(g, s, importText(summary('roster')(s), s));
     }));
 
   program.command('import-scores <assignment> <csv>').description('import manual scores (student_id,points[,comment][,submitted_at]), team scores (team,points) or adjustments (student_id,adjustment)')
     .action((assignment: string, file: string, _o: unknown, cmd: Command) => withDb(cmd, (db, g) => {
       const s = importScores(db, file, assignment);
-      output(g, s, summary(`scores ${assignment}`)(s));
+      output(g, s, importText(summary(`scores ${assignment}`)(s), s));
     }));
 
   program.command('import-results <path>').description('import autograder result JSON (a folder of files or one file with an array)')
     .action((path: string, _o: unknown, cmd: Command) => withDb(cmd, (db, g) => {
       const s = importResults(db, path);
-      output(g, s, summary('results')(s));
+      output(g, s, importText(summary('results')(s), s));
     }));
 
   program.command('import-manifest <assignment> <csv>').description('import submission times: student_id,file,submitted_at')
     .action((assignment: string, file: string, _o: unknown, cmd: Command) => withDb(cmd, (db, g) => {
       const s = importManifest(db, file, assignment);
-      output(g, s, summary(`manifest ${assignment}`)(s));
+      output(g, s, importText(summary(`manifest ${assignment}`)(s), s));
     }));
 
   program.command('import-extensions <csv>').description('import extensions and excusals: student_id,assignment,kind[,days][,until][,reason]')
     .action((file: string, _o: unknown, cmd: Command) => withDb(cmd, (db, g) => {
       const s = importExtensions(db, file);
-      output(g, s, summary('extensions')(s));
+      output(g, s, importText(summary('extensions')(s), s));
     }));
 
-  program.command('override <assignment> <student> <points>').description('set a manual score that autograde re-imports never replace ("clear" removes it)')
+  program.command('override <assignment> <student> <points>').description('set the score yourself; it stands over every import until "clear" removes it')
     .option('--comment <text>', 'reason, kept in the audit log', '')
     .action((assignment: string, student: string, points: string, opts: { comment: string }, cmd: Command) => withDb(cmd, (db, g) => {
       const value = points === 'clear' ? null : Number(points);
       if (value !== null && !Number.isFinite(value)) throw new GradebookError(`override: "${points}" is not a number`);
       const changes = setOverride(db, assignment, student, value, opts.comment);
       output(g, { assignment, student, points: value, changes }, `override ${assignment}/${student}: ${value === null ? 'cleared' : value} (${changes} change${changes === 1 ? '' : 's'})`);
+    }));
+
+  program.command('resolve <assignment> <student>').description('accept a crashed or timed-out autograde result as graded (its points stand; a new result is checked again)')
+    .option('--comment <text>', 'reason, kept in the audit log', '')
+    .action((assignment: string, student: string, opts: { comment: string }, cmd: Command) => withDb(cmd, (db, g) => {
+      const changes = resolveResult(db, assignment, student, opts.comment);
+      output(g, { assignment, student, changes }, `resolve ${assignment}/${student}: accepted (${changes} change${changes === 1 ? '' : 's'})`);
     }));
 
   program.command('show <student>').description("show one student's items, penalties, components and final grade")

@@ -37,7 +37,7 @@ export interface ItemGrade {
   counts: boolean;
   status: ItemStatus;
   /** Where the raw score came from (rubric: only manually graded parts, e.g. a seminar summary). */
-  source: 'manual' | 'autograde' | 'team' | 'rubric' | null;
+  source: 'manual' | 'autograde' | 'team' | 'rubric' | 'override' | null;
   autogradeStatus: string | null;
   /** Raw points before the late penalty (team score + adjustment for team items); null if missing/excused. */
   raw: number | null;
@@ -57,6 +57,25 @@ export interface ItemGrade {
   comment: string;
   /** Rubric scores and comments from the manual grading page (part of raw unless a manual override replaces it). */
   rubric: RubricScore[];
+  /**
+   * An autograde result that could not be graded normally (crash, timeout) and that the instructor has
+   * not resolved (override, or `resolve` to accept its points): shown everywhere until then.
+   */
+  flag: 'crash' | 'timeout' | null;
+  /** Hours after the effective due time (null: on time or no submission time). */
+  lateHours: number | null;
+  /** Warnings about this item (e.g. a score capped at its maximum). */
+  notes: string[];
+}
+
+/**
+ * One word for an item, the same in grades.csv, the sheets and `show`: excused, missing, crash or timeout
+ * (an unresolved autograde failure), late, or graded.
+ */
+export function itemStatusLabel(i: ItemGrade): string {
+  if (i.status === 'excused' || i.status === 'missing') return i.status;
+  if (i.flag) return i.flag;
+  return i.late && i.late.periods > 0 ? 'late' : 'graded';
 }
 
 export interface ComponentGrade {
@@ -112,7 +131,9 @@ export function letterFor(pct: number, letters: LetterCut[], decimals: number): 
 
 interface Facts {
   students: { id: string; name: string; email: string; section: string; team: string; login: string; canvas_id: string }[];
-  auto: Map<string, { status: string; points: number }>;
+  auto: Map<string, { status: string; points: number; gradedAt: string }>;
+  overrides: Map<string, { points: number; comment: string }>;
+  resolved: Map<string, string>;
   manual: Map<string, { points: number; comment: string }>;
   team: Map<string, { points: number; comment: string }>;
   adjust: Map<string, { points: number; comment: string }>;
@@ -138,7 +159,9 @@ function loadFacts(db: Db): Facts {
   const sk = (r: { assignment: string; student_id: string }) => `${r.assignment}/${r.student_id}`;
   return {
     students: db.prepare('SELECT * FROM students ORDER BY id').all() as Facts['students'],
-    auto: byKey('SELECT * FROM auto_scores', sk, (r) => ({ status: r.status, points: r.points })),
+    auto: byKey('SELECT * FROM auto_scores', sk, (r) => ({ status: r.status, points: r.points, gradedAt: r.graded_at })),
+    overrides: byKey('SELECT * FROM overrides', sk, (r) => ({ points: r.points, comment: r.comment })),
+    resolved: new Map((db.prepare('SELECT * FROM resolutions').all() as any[]).map((r) => [sk(r), r.graded_at as string])),
     manual: byKey('SELECT * FROM manual_scores', sk, (r) => ({ points: r.points, comment: r.comment })),
     team: byKey('SELECT * FROM team_scores', (r) => `${r.assignment}/${r.team}`, (r) => ({ points: r.points, comment: r.comment })),
     adjust: byKey('SELECT * FROM adjustments', sk, (r) => ({ points: r.points, comment: r.comment })),
@@ -166,14 +189,21 @@ function itemGrade(config: CourseConfig, a: AssignmentConfig, s: Facts['students
     assignment: a.id, title: a.title, component: a.component, counts: a.counts, status: 'missing', source: null,
     autogradeStatus: f.auto.get(k)?.status ?? null, raw: null, teamPoints: null, adjustment: 0, maxPoints: a.max_points,
     due: due.toUTC().toISO()!, effectiveDue: effective.toUTC().toISO()!, extension, submittedAt, late: null, penalty: 0,
-    final: 0, pct: 0, comment: '', rubric: f.rubric.get(k) ?? [],
+    final: 0, pct: 0, comment: '', rubric: f.rubric.get(k) ?? [], flag: null, lateHours: null, notes: [],
   };
   if (ext?.kind === 'excused') return { ...base, status: 'excused', final: null, pct: null, comment: ext.reason };
 
   const manual = f.manual.get(k);
   const auto = f.auto.get(k);
+  const override = f.overrides.get(k);
+  const cap = a.max_points + (a.extra_credit ?? 0);
   let raw: number | null = null;
-  if (manual) {
+  if (override) {
+    // The instructor's override stands over every imported score until it is cleared.
+    raw = override.points;
+    base.source = 'override';
+    base.comment = override.comment;
+  } else if (manual) {
     raw = manual.points;
     base.source = 'manual';
     base.comment = manual.comment;
@@ -182,19 +212,26 @@ function itemGrade(config: CourseConfig, a: AssignmentConfig, s: Facts['students
     const adj = f.adjust.get(k);
     base.teamPoints = t.points;
     base.adjustment = adj?.points ?? 0;
-    // The individual adjustment moves the team score; the result stays within 0…max.
-    raw = Math.min(a.max_points, Math.max(0, t.points + base.adjustment));
+    // The individual adjustment moves the team score; the result stays within 0…max (+ extra credit), with a note.
+    const sum = t.points + base.adjustment;
+    raw = Math.min(cap, Math.max(0, sum));
+    if (raw !== sum) base.notes.push(`team ${t.points} ${base.adjustment >= 0 ? '+' : '−'} adjustment ${Math.abs(base.adjustment)} = ${sum}, capped to ${raw}`);
     base.source = 'team';
     base.comment = [t.comment, adj?.comment].filter(Boolean).join('; ');
   } else if (auto && auto.status !== 'no-submission') {
     // Written answers are 0 in the autograde result ("needs manual grading"); their rubric scores add here.
     raw = Math.min(a.max_points, auto.points + base.rubric.reduce((sum, r) => sum + r.points, 0));
     base.source = 'autograde';
+    if ((auto.status === 'crash' || auto.status === 'timeout') && f.resolved.get(k) !== auto.gradedAt) base.flag = auto.status;
   } else if (base.rubric.length > 0) {
     raw = Math.min(a.max_points, base.rubric.reduce((sum, r) => sum + r.points, 0));
     base.source = 'rubric';
   }
-  if (raw === null) return base; // missing: scores 0
+  if (raw === null) {
+    // Missing: scores 0. An autograde crash with nothing else is still a crash to resolve, not "missing".
+    if (auto && (auto.status === 'crash' || auto.status === 'timeout') && f.resolved.get(k) !== auto.gradedAt) base.flag = auto.status;
+    return base;
+  }
 
   const policy = latePolicyFor(config, a);
   let final = raw;
@@ -203,7 +240,9 @@ function itemGrade(config: CourseConfig, a: AssignmentConfig, s: Facts['students
     late = computeLatePenalty({ due: effective, submittedAt: DateTime.fromISO(submittedAt, { zone: 'utc' }), raw, maxPoints: a.max_points, policy, zone });
     final = late.final;
   }
-  return { ...base, status: 'graded', raw, late, penalty: late?.penalty ?? 0, final, pct: (final / a.max_points) * 100 };
+  const lateMs = submittedAt ? DateTime.fromISO(submittedAt, { zone: 'utc' }).toMillis() - effective.toMillis() : 0;
+  const lateHours = lateMs > 0 ? lateMs / 3_600_000 : null;
+  return { ...base, status: 'graded', raw, late, penalty: late?.penalty ?? 0, final, pct: (final / a.max_points) * 100, lateHours };
 }
 
 /** Grades one student from the facts. */

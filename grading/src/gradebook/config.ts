@@ -21,7 +21,24 @@ export interface AssignmentConfig {
   late_policy?: Partial<LatePolicy> & { apply?: boolean };
   /** Canvas assignment id for the "Title (id)" column; defaults to `id`. */
   canvas_id?: string;
+  /** Extra credit: points a score may reach above max_points (default 0: scores are capped at max_points, with a warning). */
+  extra_credit?: number;
+  /** Autograded homework: its source notebook, relative to the config file (default: found by assignment id, see the pipeline). */
+  source?: string;
 }
+
+/** What the exports write (see the gradebook README: Canvas totals). */
+export interface ExportConfig {
+  /** Missing work in the Canvas CSV: 0 (counts in Canvas's totals) or blank (Canvas ignores it). */
+  canvas_missing: 'zero' | 'blank';
+  /**
+   * The kit's final grade in the Canvas CSV: an "Override Score" column (Canvas's Final Grade Override),
+   * an extra 100-point assignment column "Final grade (course kit)", or nothing.
+   */
+  canvas_final_grade: 'override-score' | 'assignment' | 'none';
+}
+
+export const DEFAULT_EXPORTS: ExportConfig = { canvas_missing: 'zero', canvas_final_grade: 'override-score' };
 
 export interface ComponentConfig {
   id: string;
@@ -44,6 +61,13 @@ export interface CourseConfig {
   letters: LetterCut[];
   /** The final percentage is rounded half-up to `decimals`, then compared with the cut-offs. */
   rounding: { decimals: number };
+  /** Export choices (absent in configs stored by older versions: DEFAULT_EXPORTS). */
+  exports?: ExportConfig;
+}
+
+/** The export choices of a config, with defaults. */
+export function exportsOf(config: CourseConfig): ExportConfig {
+  return { ...DEFAULT_EXPORTS, ...(config.exports ?? {}) };
 }
 
 const latePolicyProps = {
@@ -109,6 +133,8 @@ export const courseSchema = {
           counts: { type: 'boolean' },
           team: { type: 'boolean' },
           canvas_id: { type: ['string', 'number'] },
+          extra_credit: { type: 'number', minimum: 0 },
+          source: { type: 'string', minLength: 1 },
           late_policy: {
             type: 'object',
             additionalProperties: false,
@@ -134,6 +160,14 @@ export const courseSchema = {
     },
     // Items graded on the manual grading page, with their rubrics; checked in detail by manual/config.ts.
     manual_grading: { type: 'array', items: { type: 'object' } },
+    exports: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        canvas_missing: { enum: ['zero', 'blank'] },
+        canvas_final_grade: { enum: ['override-score', 'assignment', 'none'] },
+      },
+    },
   },
 } as const;
 
@@ -247,6 +281,7 @@ export function loadCourseConfig(file: string, text: string = readFileSync(file,
     })),
     letters,
     rounding: { decimals: c.rounding?.decimals ?? 2 },
+    exports: { ...DEFAULT_EXPORTS, ...(c.exports ?? {}) },
   };
 }
 

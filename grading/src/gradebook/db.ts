@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'fs';
+import { existsSync, mkdirSync } from 'fs';
 import { dirname } from 'path';
 import { GradebookError } from './errors';
 
@@ -44,17 +44,49 @@ CREATE TABLE IF NOT EXISTS rubric_scores (
   PRIMARY KEY (assignment, student_id, item));
 CREATE TABLE IF NOT EXISTS rubrics (
   assignment TEXT NOT NULL, item TEXT NOT NULL, criteria TEXT NOT NULL, PRIMARY KEY (assignment, item));
+CREATE TABLE IF NOT EXISTS overrides (
+  assignment TEXT NOT NULL, student_id TEXT NOT NULL, points REAL NOT NULL, comment TEXT NOT NULL,
+  PRIMARY KEY (assignment, student_id));
+CREATE TABLE IF NOT EXISTS resolutions (
+  assignment TEXT NOT NULL, student_id TEXT NOT NULL, graded_at TEXT NOT NULL, comment TEXT NOT NULL,
+  PRIMARY KEY (assignment, student_id));
 CREATE TABLE IF NOT EXISTS audit (
   id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, source TEXT NOT NULL, entity TEXT NOT NULL,
   key TEXT NOT NULL, field TEXT NOT NULL, old TEXT, new TEXT);
 `;
 
-/** Opens (creating if needed) a gradebook database. Opening an existing file does not write to it. */
-export function openGradebook(path: string): Db {
+export interface OpenOptions {
+  /**
+   * Create the file when it does not exist (default true for the API). The
+   * CLI creates one only in `init`, so a mistyped --db never makes an empty gradebook.
+   */
+  create?: boolean;
+}
+
+/**
+ * Opens (creating if needed and allowed) a gradebook database. Opening an existing file does not write to it.
+ * Later tables: `overrides` (the instructor's scores, which no import replaces) and `resolutions`
+ * (a crashed or timed-out autograde result accepted as graded, for that result only).
+ */
+export function openGradebook(path: string, opts: OpenOptions = {}): Db {
+  const create = opts.create ?? true;
+  if (path !== ':memory:' && !create && !existsSync(path)) {
+    throw new GradebookError(`${path}: no gradebook there (check --db; "gradebook init --config <course.yaml>" creates one)`);
+  }
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  const db = new Database(path);
+  const db = new Database(path, { fileMustExist: !create && path !== ':memory:' });
   db.pragma('busy_timeout = 5000');
-  const exists = db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type='table' AND name='audit'").get() as { n: number };
+  let exists: { n: number };
+  try {
+    exists = db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type='table' AND name='audit'").get() as { n: number };
+  } catch (e) {
+    db.close();
+    throw new GradebookError(`${path}: not a gradebook database (${(e as Error).message})`);
+  }
+  if (exists.n === 0 && !create) {
+    db.close();
+    throw new GradebookError(`${path}: not a gradebook database ("gradebook init --config <course.yaml>" makes one)`);
+  }
   if (exists.n === 0) db.exec(SCHEMA);
   else migrate(db);
   return db;
@@ -88,6 +120,8 @@ export const TABLE_KEYS = {
   extensions: ['assignment', 'student_id'],
   rubric_scores: ['assignment', 'student_id', 'item'],
   rubrics: ['assignment', 'item'],
+  overrides: ['assignment', 'student_id'],
+  resolutions: ['assignment', 'student_id'],
 } as const;
 export type Table = keyof typeof TABLE_KEYS;
 

@@ -1,10 +1,10 @@
 import { mkdirSync, writeFileSync } from 'fs';
 import { dirname } from 'path';
 import { stringify } from 'csv-stringify/sync';
-import { CourseConfig } from './config';
+import { CourseConfig, exportsOf } from './config';
 import { getConfig } from './course';
 import { Db } from './db';
-import { StudentGrade, computeFinalGrades } from './compute';
+import { ItemGrade, StudentGrade, computeFinalGrades, itemStatusLabel } from './compute';
 
 /**
  * Spreadsheet formula injection: a text cell starting with = + - @ (or the
@@ -28,45 +28,73 @@ function num(v: number | null, decimals = 2): number | string {
   return v === null ? '' : Number(v.toFixed(decimals));
 }
 
-/** Header of grades.csv: fixed columns, then raw / late penalty / final per assignment. */
+/** Columns of grades.csv per assignment, in order. */
+const ITEM_COLUMNS = ['status', 'raw', 'late_hours', 'late_periods', 'late_penalty', 'final'] as const;
+
+/** Header of grades.csv: fixed columns, then status / raw / lateness / late penalty / final per assignment. */
 export function gradesCsvHeader(config: CourseConfig): string[] {
   const compCols = config.components.map((c) => `${c.id}_pct`);
-  const itemCols = config.assignments.flatMap((a) => [`${a.id}_raw`, `${a.id}_late_penalty`, `${a.id}_final`]);
+  const itemCols = config.assignments.flatMap((a) => ITEM_COLUMNS.map((c) => `${a.id}_${c}`));
   return ['student_id', 'name', 'team', ...compCols, 'final_pct', 'letter', ...itemCols];
+}
+
+/** The grades.csv cells of one item (see ITEM_COLUMNS). */
+function itemCells(i: ItemGrade): (string | number)[] {
+  const status = itemStatusLabel(i);
+  if (i.status === 'excused') return [status, 'EX', '', '', 'EX', 'EX'];
+  const periods = i.late && i.late.periods > 0 ? i.late.periods : i.lateHours !== null ? 0 : '';
+  return [status, i.raw === null ? '' : num(i.raw, 4), i.lateHours === null ? '' : num(i.lateHours, 2), periods, num(i.penalty, 4), num(i.final, 4)];
 }
 
 /**
  * grades.csv text: one row per student. Component and final percentages
  * are shown with 2 decimals (final_pct is the rounded value the letter uses).
- * Item cells: points, "EX" for excused, empty raw and final 0 for missing.
+ * Per item: its status (graded, late, missing, excused, or crash/timeout until
+ * resolved), raw points (empty when missing), hours late and periods charged,
+ * the penalty and the final points ("EX" for excused, 0 for missing).
  */
 export function gradesCsv(config: CourseConfig, grades: StudentGrade[]): string {
   const rows: (string | number | null)[][] = [gradesCsvHeader(config)];
   for (const g of grades) {
     const comps = config.components.map((c) => num(g.components.find((x) => x.id === c.id)!.pct));
-    const items = g.items.flatMap((i) => (i.status === 'excused' ? ['EX', 'EX', 'EX'] : [i.raw === null ? '' : num(i.raw, 4), num(i.penalty, 4), num(i.final, 4)]));
-    rows.push([g.studentId, g.name, g.team, ...comps, g.finalRounded ?? '', g.letter, ...items]);
+    rows.push([g.studentId, g.name, g.team, ...comps, g.finalRounded ?? '', g.letter, ...g.items.flatMap(itemCells)]);
   }
   return csvText(rows);
 }
 
+/** Title of the extra Canvas assignment column that carries the kit's final grade (`canvas_final_grade: assignment`). */
+export const CANVAS_FINAL_ASSIGNMENT = 'Final grade (course kit)';
+
 /**
  * Canvas gradebook import CSV: Student, ID, SIS User ID, SIS Login ID,
  * Section, one "Title (id)" column per counted assignment (final points after
- * the late penalty; EX for excused), and a "Points Possible" row under the header.
+ * the late penalty; EX for excused; missing work 0 or blank as
+ * `exports.canvas_missing` says), and a "Points Possible" row under the header.
+ *
+ * Canvas totals assignment groups by points, the kit by percentages per
+ * assignment, so Canvas's own total can differ (even by a letter). The kit's
+ * final percentage goes with it, as `exports.canvas_final_grade` says: an
+ * "Override Score" column (Canvas's Final Grade Override, which then shows
+ * the kit's number as the course grade) or a 100-point assignment column.
  */
 export function canvasCsv(config: CourseConfig, grades: StudentGrade[]): string {
   const items = config.assignments.filter((a) => a.counts);
+  const ex = exportsOf(config);
+  const finalHeader = ex.canvas_final_grade === 'override-score' ? ['Override Score'] : ex.canvas_final_grade === 'assignment' ? [CANVAS_FINAL_ASSIGNMENT] : [];
+  const finalPossible = ex.canvas_final_grade === 'assignment' ? [100] : ex.canvas_final_grade === 'override-score' ? [''] : [];
   const rows: (string | number | null)[][] = [
-    ['Student', 'ID', 'SIS User ID', 'SIS Login ID', 'Section', ...items.map((a) => `${a.title} (${a.canvas_id ?? a.id})`)],
-    ['    Points Possible', '', '', '', '', ...items.map((a) => a.max_points)],
+    ['Student', 'ID', 'SIS User ID', 'SIS Login ID', 'Section', ...items.map((a) => `${a.title} (${a.canvas_id ?? a.id})`), ...finalHeader],
+    ['    Points Possible', '', '', '', '', ...items.map((a) => a.max_points), ...finalPossible],
   ];
   for (const g of grades) {
     const cells = items.map((a) => {
       const i = g.items.find((x) => x.assignment === a.id)!;
-      return i.status === 'excused' ? 'EX' : num(i.final, 4);
+      if (i.status === 'excused') return 'EX';
+      if (i.status === 'missing' && ex.canvas_missing === 'blank') return '';
+      return num(i.final, 4);
     });
-    rows.push([g.name, g.canvasId, g.studentId, g.login, g.section, ...cells]);
+    const final = finalHeader.length ? [g.finalRounded ?? ''] : [];
+    rows.push([g.name, g.canvasId, g.studentId, g.login, g.section, ...cells, ...final]);
   }
   return csvText(rows);
 }

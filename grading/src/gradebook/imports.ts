@@ -15,6 +15,11 @@ export interface ImportSummary {
   sha256: string;
   rows: number;
   changes: number;
+  /**
+   * What the instructor should know although nothing was wrong with the file: imported scores that an
+   * override hides, adjustments capped at 0…max. Printed by the CLI and the pipeline.
+   */
+  notes: string[];
 }
 
 interface CsvRow {
@@ -82,7 +87,51 @@ function writeRows(db: Db, file: string, buf: Buffer, what: string, rows: { tabl
       rowHook(i);
     });
   });
-  return { file, sha256: sha256(buf), rows: rows.length, changes };
+  return { file, sha256: sha256(buf), rows: rows.length, changes, notes: overrideConflicts(db, rows) };
+}
+
+/** The highest score an item may reach: max_points plus the extra credit the config allows. */
+export function maxScore(a: AssignmentConfig): number {
+  return a.max_points + (a.extra_credit ?? 0);
+}
+
+/**
+ * Imported scores that an override hides: the override stands (only `override … clear` removes it), the
+ * import says so. A team score conflicts for every member with an override.
+ */
+function overrideConflicts(db: Db, rows: { table: string; row: Row }[]): string[] {
+  const overrides = new Map((db.prepare('SELECT * FROM overrides').all() as { assignment: string; student_id: string; points: number }[])
+    .map((o) => [`${o.assignment}/${o.student_id}`, o.points]));
+  if (overrides.size === 0) return [];
+  const notes: string[] = [];
+  const say = (key: string, imported: string) => {
+    const o = overrides.get(key);
+    if (o !== undefined) notes.push(`${key}: the override (${o}) stands; the imported ${imported} is kept but not used ("override ${key.replace('/', ' ')} clear" to use it)`);
+  };
+  for (const { table, row } of rows) {
+    if (table === 'manual_scores') say(`${row.assignment}/${row.student_id}`, `score ${row.points}`);
+    else if (table === 'auto_scores') say(`${row.assignment}/${row.student_id}`, `autograde score ${row.points}`);
+    else if (table === 'adjustments') say(`${row.assignment}/${row.student_id}`, `adjustment ${row.points}`);
+    else if (table === 'team_scores') {
+      for (const m of db.prepare('SELECT id FROM students WHERE team = ? ORDER BY id').all(row.team) as { id: string }[]) say(`${row.assignment}/${m.id}`, `team score ${row.points}`);
+    }
+  }
+  return notes;
+}
+
+/** Team score + adjustment outside 0…max (+ extra credit): the score is capped; say so. */
+function capNotes(db: Db, a: AssignmentConfig): string[] {
+  const rows = db.prepare(`SELECT s.id, t.points AS team, j.points AS adj FROM students s JOIN team_scores t ON t.team = s.team AND t.assignment = ?
+    JOIN adjustments j ON j.student_id = s.id AND j.assignment = t.assignment ORDER BY s.id`).all(a.id) as { id: string; team: number; adj: number }[];
+  const notes: string[] = [];
+  for (const r of rows) {
+    const sum = r.team + r.adj;
+    if (sum > maxScore(a) || sum < 0) {
+      notes.push(`${a.id}/${r.id}: team score ${r.team} ${r.adj >= 0 ? '+' : '−'} adjustment ${Math.abs(r.adj)} = ${sum} is capped to ${sum < 0 ? 0 : maxScore(a)}` +
+        (sum > maxScore(a) && !a.extra_credit ? ' (set extra_credit on the assignment in the course config to allow more)' : ''));
+    }
+  }
+  return notes;
 }
 
 /**
@@ -102,9 +151,20 @@ export function importRoster(db: Db, file: string, opts: { maxTeamSize?: number 
     out.push({ id: v.student_id!, name: v.name!, email: v.email!, section: v.section!, team: v.team!, login: v.login || v.email!.split('@')[0]!, canvas_id: v.canvas_id ?? '' });
   }
   const maxTeam = opts.maxTeamSize ?? 4;
-  const teams = new Map<string, number>();
-  for (const r of out) if (r.team) teams.set(r.team as string, (teams.get(r.team as string) ?? 0) + 1);
-  for (const [team, n] of teams) if (n > maxTeam) problems.push({ file, field: 'team', message: `team "${team}" has ${n} members, at most ${maxTeam} allowed` });
+  // Team size counts every student of the gradebook: those already imported (from any roster file) whose
+  // row this file does not replace, and this file's rows.
+  const inFile = new Set(out.map((r) => r.id as string));
+  const members = new Map<string, string[]>();
+  const add = (team: string, id: string) => members.set(team, [...(members.get(team) ?? []), id]);
+  for (const r of db.prepare("SELECT id, team FROM students WHERE team != ''").all() as { id: string; team: string }[]) if (!inFile.has(r.id)) add(r.team, r.id);
+  for (const r of out) if (r.team) add(r.team as string, r.id as string);
+  for (const [team, ids] of members) {
+    if (ids.length > maxTeam) {
+      const before = ids.filter((id) => !inFile.has(id));
+      problems.push({ file, field: 'team', message: `team "${team}" would have ${ids.length} members, at most ${maxTeam} allowed` +
+        (before.length ? ` (${before.join(', ')} already in the gradebook)` : '') });
+    }
+  }
   throwIfProblems(problems);
   return writeRows(db, file, buf, 'roster', out.map((row) => ({ table: 'students', row })));
 }
@@ -133,7 +193,7 @@ export function importScores(db: Db, file: string, assignment: string): ImportSu
     for (const { line, values: v } of csv.rows) {
       if (!teams.has(v.team!)) problems.push({ file, line, field: 'team', message: `unknown team "${v.team}" (not in the roster)` });
       checkDuplicate(seen, `team ${v.team}`, file, line, problems);
-      const p = parsePoints(v.points!, file, line, 'points', problems, [0, a.max_points]);
+      const p = parsePoints(v.points!, file, line, 'points', problems, [0, maxScore(a)]);
       if (p !== null) out.push({ table: 'team_scores', row: { assignment: a.id, team: v.team!, points: p, comment: v.comment ?? '' } });
     }
   } else if (header.includes('adjustment')) {
@@ -151,7 +211,7 @@ export function importScores(db: Db, file: string, assignment: string): ImportSu
     for (const { line, values: v } of csv.rows) {
       if (!known.has(v.student_id!)) problems.push({ file, line, field: 'student_id', message: `unknown student id "${v.student_id}"` });
       checkDuplicate(seen, `student ${v.student_id}`, file, line, problems);
-      const p = parsePoints(v.points!, file, line, 'points', problems, [0, a.max_points]);
+      const p = parsePoints(v.points!, file, line, 'points', problems, [0, maxScore(a)]);
       if (p !== null) out.push({ table: 'manual_scores', row: { assignment: a.id, student_id: v.student_id!, points: p, comment: v.comment ?? '' } });
       if (v.submitted_at) {
         const t = parseTime(v.submitted_at, config.course.time_zone);
@@ -161,7 +221,9 @@ export function importScores(db: Db, file: string, assignment: string): ImportSu
     }
   }
   throwIfProblems(problems);
-  return writeRows(db, file, buf, `scores ${a.id}`, out);
+  const summary = writeRows(db, file, buf, `scores ${a.id}`, out);
+  if (a.team) summary.notes.push(...capNotes(db, a));
+  return summary;
 }
 
 /** Imports submission times: student_id,file,submitted_at (with an offset, or local time in the course zone). */
@@ -328,15 +390,34 @@ export function importResults(db: Db, path: string): ImportSummary {
   return writeRows(db, path, all, 'results', out);
 }
 
-/** Sets (points) or clears (null) a manual override of one student's score, audited. */
+/**
+ * Sets (points) or clears (null) the instructor's override of one student's score, audited. An override
+ * stands over every imported score (autograde, manual CSV, team) until it is cleared; imports that
+ * bring a different score say so (ImportSummary.notes).
+ */
 export function setOverride(db: Db, assignment: string, studentId: string, points: number | null, comment = ''): number {
   const config = getConfig(db);
   const a = assignmentOf(config, assignment, 'override');
   if (!studentIds(db).has(studentId)) throw new GradebookError(`override: unknown student id "${studentId}"`);
-  if (points !== null && !(points >= 0 && points <= a.max_points)) throw new GradebookError(`override: ${points} is outside 0…${a.max_points} for ${a.id}`);
+  if (points !== null && !(points >= 0 && points <= maxScore(a))) throw new GradebookError(`override: ${points} is outside 0…${maxScore(a)} for ${a.id}${a.extra_credit ? ' (max points + extra credit)' : ''}`);
   return inTransaction(db, 'manual', `override ${a.id}/${studentId}`, (cs) =>
     points === null
-      ? cs.remove('manual_scores', { assignment: a.id, student_id: studentId })
-      : cs.upsert('manual_scores', { assignment: a.id, student_id: studentId, points, comment }),
+      ? cs.remove('overrides', { assignment: a.id, student_id: studentId })
+      : cs.upsert('overrides', { assignment: a.id, student_id: studentId, points, comment }),
+  ).changes;
+}
+
+/**
+ * Accepts a crashed or timed-out autograde result as graded (its points stand and its status is no longer
+ * flagged). Bound to that result: a new result for the student is flagged again if it fails too.
+ */
+export function resolveResult(db: Db, assignment: string, studentId: string, comment = ''): number {
+  const config = getConfig(db);
+  const a = assignmentOf(config, assignment, 'resolve');
+  const r = db.prepare('SELECT status, graded_at FROM auto_scores WHERE assignment = ? AND student_id = ?').get(a.id, studentId) as { status: string; graded_at: string } | undefined;
+  if (!r) throw new GradebookError(`resolve: no autograde result for ${a.id}/${studentId}`);
+  if (r.status !== 'crash' && r.status !== 'timeout') throw new GradebookError(`resolve: the result of ${a.id}/${studentId} is "${r.status}", nothing to resolve (only crash and timeout are)`);
+  return inTransaction(db, 'manual', `resolve ${a.id}/${studentId}`, (cs) =>
+    cs.upsert('resolutions', { assignment: a.id, student_id: studentId, graded_at: r.graded_at, comment }),
   ).changes;
 }

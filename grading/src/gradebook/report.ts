@@ -5,7 +5,7 @@ import { escapeHtml as esc } from '../html';
 import { CourseConfig } from './config';
 import { getConfig } from './course';
 import { Db } from './db';
-import { ItemGrade, StudentGrade, computeFinalGrades } from './compute';
+import { ItemGrade, StudentGrade, computeFinalGrades, itemStatusLabel } from './compute';
 import { showLocal } from './time';
 
 const STYLE = `body{font-family:system-ui,sans-serif;margin:2em;max-width:80em}table{border-collapse:collapse;margin:1em 0;font-size:.92em}
@@ -84,21 +84,36 @@ ${letters}
 <table id="assignment-stats"><tr><th>assignment</th><th>max</th><th>graded</th><th>missing</th><th>excused</th><th>late</th><th>extended</th><th>mean %</th><th>median %</th><th>sd</th><th>min %</th><th>max %</th></tr>
 ${statRows}</table>
 ${boxes}
+${attentionHtml(grades)}
 <h2>Students</h2>
 <table id="students"><tr><th>id</th><th>name</th><th>team</th><th>final %</th><th>letter</th></tr>
 ${studentRows}</table>`;
   return page(`${config.course.title} — class report`, body, true);
 }
 
+/** Items that need the instructor: autograde crashes and timeouts not yet resolved or overridden. */
+function attentionHtml(grades: StudentGrade[]): string {
+  const rows = grades.flatMap((g) => g.items.filter((i) => i.flag).map((i) =>
+    `<tr><td><a href="students/${esc(g.studentId)}.html">${esc(g.studentId)}</a></td><td>${esc(i.assignment)}</td><td class="status-${esc(i.flag!)}">${esc(i.flag!)}</td><td>${i.raw ?? 0} / ${i.maxPoints}</td></tr>`));
+  if (rows.length === 0) return '<p class="note" id="attention">No autograde crash or timeout is waiting to be resolved.</p>';
+  return `<h2>Autograde failures to resolve (${rows.length})</h2>
+<p class="note">These submissions could not be graded normally; their points are what the autograder reported. Regrade, override
+(<code>gradebook override</code>) or accept them (<code>gradebook resolve</code>).</p>
+<table id="attention"><tr><th>student</th><th>assignment</th><th>status</th><th>points</th></tr>
+${rows.join('\n')}</table>`;
+}
+
 function itemRow(i: ItemGrade, zone: string): string {
-  if (i.status === 'excused') return `<tr class="excused"><td>${esc(i.title)}</td><td colspan="7">excused${i.comment ? ` — ${esc(i.comment)}` : ''}</td></tr>`;
+  if (i.status === 'excused') return `<tr class="excused"><td>${esc(i.title)}</td><td colspan="7">excused${i.comment ? ` — ${esc(i.comment)}` : ''}</td><td class="status">excused</td></tr>`;
   const late = i.late && i.late.periods > 0
-    ? `<span class="late">${(i.late.lateSeconds / 86400).toFixed(2)} days late: ${i.late.overMax ? 'beyond the last accepted day → 0' : `${i.late.periods} period${i.late.periods === 1 ? '' : 's'}`}</span>`
-    : i.late?.withinGrace ? 'within grace' : i.submittedAt ? 'on time' : '';
+    ? `<span class="late">${(i.late.lateSeconds / 3600).toFixed(2)} h (${(i.late.lateSeconds / 86400).toFixed(2)} days) late: ${i.late.overMax ? `${i.late.periods} periods, beyond the last accepted day → 0` : `${i.late.periods} period${i.late.periods === 1 ? '' : 's'} charged`}</span>`
+    : i.late?.withinGrace ? `within grace (${(i.late.lateSeconds / 3600).toFixed(2)} h)` : i.lateHours !== null ? `${i.lateHours.toFixed(2)} h late, no late policy` : i.submittedAt ? 'on time' : '';
+  const label = itemStatusLabel(i);
+  const statusCell = `<td class="status status-${esc(label)}">${esc(label)}${i.flag ? ' <span class="note">(autograde could not grade it normally: resolve or override)</span>' : ''}${i.notes.map((n) => `<br><span class="note">${esc(n)}</span>`).join('')}</td>`;
   const raw = i.status === 'missing' ? 'missing' : i.source === 'team'
     ? `${i.teamPoints} team ${i.adjustment >= 0 ? '+' : '−'} ${Math.abs(i.adjustment)} = ${i.raw}`
-    : `${i.raw}${i.source === 'manual' ? ' (manual)' : ''}`;
-  return `<tr><td>${esc(i.title)}${i.counts ? '' : ' <span class="note">(recorded, not counted)</span>'}</td><td>${esc(showLocal(i.effectiveDue, zone))}${i.extension ? `<br><span class="note">extension ${esc(i.extension)}</span>` : ''}</td><td>${esc(showLocal(i.submittedAt, zone))}</td><td>${esc(raw)}</td><td>${late}</td><td>${i.penalty ? `−${i.penalty}` : '0'}</td><td>${i.final} / ${i.maxPoints}</td><td>${f2(i.pct)}</td></tr>`;
+    : `${i.raw}${i.source === 'manual' ? ' (manual)' : i.source === 'override' ? ' (override)' : ''}`;
+  return `<tr><td>${esc(i.title)}${i.counts ? '' : ' <span class="note">(recorded, not counted)</span>'}</td><td>${esc(showLocal(i.effectiveDue, zone))}${i.extension ? `<br><span class="note">extension ${esc(i.extension)}</span>` : ''}</td><td>${esc(showLocal(i.submittedAt, zone))}</td><td>${esc(raw)}</td><td>${late}</td><td>${i.penalty ? `−${i.penalty}` : '0'}</td><td>${i.final} / ${i.maxPoints}</td><td>${f2(i.pct)}</td>${statusCell}</tr>`;
 }
 
 /** Comments for the student: manual scores' comments and the rubric of every manually graded part. */
@@ -127,7 +142,7 @@ export function studentSheetHtml(config: CourseConfig, g: StudentGrade): string 
   const body = `<h1>Grade sheet: ${esc(g.name)} (${esc(g.studentId)})</h1>
 <p>Section ${esc(g.section)} · team ${esc(g.team)} · ${esc(config.course.title)}, ${esc(config.course.term)}</p>
 <h2>Items</h2>
-<table><tr><th>item</th><th>due (${esc(zone)})</th><th>submitted</th><th>raw points</th><th>lateness</th><th>late penalty</th><th>final points</th><th>%</th></tr>
+<table><tr><th>item</th><th>due (${esc(zone)})</th><th>submitted</th><th>raw points</th><th>lateness</th><th>late penalty</th><th>final points</th><th>%</th><th>status</th></tr>
 ${g.items.map((i) => itemRow(i, zone)).join('\n')}</table>
 ${commentsHtml(g.items)}
 <h2>Components</h2>
