@@ -293,10 +293,18 @@ export function runTest(t: { produce: () => unknown; options: TestOptions }): Co
 
 /**
  * Run the visible tests of a question and print one line per test and a
- * summary. Returns true when every visible test passed. Never claims that
- * all tests passed when hidden tests exist.
+ * summary. Never claims that all tests passed when hidden tests exist.
+ *
+ * Returns nothing on purpose: a notebook shows the value of a cell's last
+ * expression, so a boolean result would print a stray `true`/`false` line
+ * under the test report. Code that needs the verdict calls `runCheck`.
  */
-export function check(question: string): boolean {
+export function check(question: string): void {
+  runCheck(question);
+}
+
+/** What `check` does, returning true when every visible test passed (false when none are declared). */
+export function runCheck(question: string): boolean {
   if (grader) return true;
   const tests = declared.get(question);
   const hidden = hiddenCounts.get(question) ?? 0;
