@@ -5,7 +5,7 @@
  * (about two seconds of CPU). One server lives for many submissions; its
  * compiler stays warm.
  *
- * Started by compiler.ts under the same permission model as a sandbox (it
+ * Started by compiler.ts confined like a sandbox (bubblewrap and the permission model; it
  * reads only what a sandbox may read, never writes, spawns nothing): it
  * processes student source, though it never runs it.
  *

@@ -21,7 +21,7 @@ import { existsSync } from 'fs';
 import { availableParallelism } from 'os';
 import { join } from 'path';
 import type { Compiled } from './protocol';
-import { addressSpaceWrapper, sandboxHome, sandboxReadFlags, sandboxReadPaths } from './sandbox-env';
+import { confinedCommand, sandboxHome, sandboxReadPaths } from './sandbox-env';
 
 export interface CompilerOptions {
   /** Number of servers (default: the machine's cores). */
@@ -75,8 +75,8 @@ class CompileServer {
     const entry = join(paths.gradingDist, 'autograde', 'compile-server.js');
     if (!existsSync(entry)) throw new Error(`compile server not built: ${entry} is missing (run npm run build)`);
     const home = sandboxHome();
-    const nodeArgs = [...sandboxReadFlags(home), `--max-old-space-size=${options.heapMb}`, '--no-addons', '--no-warnings', entry, home];
-    const [cmd, args] = addressSpaceWrapper(nodeArgs, options.addressSpaceMb);
+    // Isolated like a sandbox (bubblewrap, permission model, caps): it reads student source.
+    const { cmd, args } = confinedCommand(entry, [home], { home, heapMb: options.heapMb, addressSpaceMb: options.addressSpaceMb, fileSizeMb: 4, scratchMb: 1 });
     this.proc = spawn(cmd, args, { cwd: home, stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production' } });
     this.proc.stderr?.setEncoding('utf8');
     this.proc.stderr?.on('data', (t: string) => {

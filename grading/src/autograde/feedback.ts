@@ -1,6 +1,7 @@
 /**
  * One HTML feedback page per student: visible tests with their messages,
- * hidden tests only as counts and points (no code, no expected values), and
+ * hidden tests by id and description with pass/fail and points (no code, no
+ * inputs, no expected values: only the judge's generic message), and
  * the cause of a timeout or crash. Everything from a result is escaped.
  */
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'fs';
@@ -10,9 +11,19 @@ import type { SubmissionResult } from './grade';
 
 const fmt = (x: number) => String(Math.round(x * 100) / 100);
 
+/**
+ * Bidirectional-text controls (U+061C, U+200E/F, U+202A–E, U+2066–9) shown
+ * as visible code points: in a student-controlled string they could reorder
+ * what the page shows (a test id or message read backwards). HTML escaping
+ * leaves them alone.
+ */
+export function neutraliseBidi(s: string): string {
+  return s.replace(/[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => `[U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}]`);
+}
+
 /** The feedback page of one result. */
 export function feedbackHtml(r: SubmissionResult): string {
-  const e = escapeHtml;
+  const e = (s: string) => escapeHtml(neutraliseBidi(String(s)));
   const questions = [...new Set(r.tests.map((t) => t.question))];
   const sections = questions.map((q) => {
     const tests = r.tests.filter((t) => t.question === q);
@@ -20,8 +31,10 @@ export function feedbackHtml(r: SubmissionResult): string {
     const hidden = tests.filter((t) => t.hidden);
     const got = tests.reduce((s, t) => s + t.points, 0);
     const max = tests.reduce((s, t) => s + t.max_points, 0);
-    const rows = visible
-      .map((t) => `<tr class="${t.passed ? 'pass' : 'fail'}"><td>${t.passed ? '✔' : '✘'}</td><td><code>${e(t.id)}</code></td><td>${e(t.description)}</td><td>${fmt(t.points)}/${fmt(t.max_points)}</td><td>${t.passed ? '' : e(t.message)}</td></tr>`)
+    // Hidden tests are named with their description so a student knows what was wrong; their rows carry only
+    // the judge's generic message for hidden tests (never an input or expected value: the key stays with the parent).
+    const rows = [...visible, ...hidden]
+      .map((t) => `<tr class="${t.passed ? 'pass' : 'fail'}${t.hidden ? ' hidden-test' : ''}"><td>${t.passed ? '✔' : '✘'}</td><td><code>${e(t.id)}</code>${t.hidden ? ' <em>(hidden)</em>' : ''}</td><td>${e(t.description)}</td><td>${fmt(t.points)}/${fmt(t.max_points)}</td><td>${t.passed ? '' : e(t.message)}</td></tr>`)
       .join('\n');
     const hp = hidden.filter((t) => t.passed);
     const hiddenLine = hidden.length > 0
@@ -33,6 +46,7 @@ ${rows}
 </tbody></table>${hiddenLine}</section>`;
   });
   const cause = r.cause ? `<p class="cause"><strong>${e(r.status)}:</strong> ${e(r.cause)}</p>` : '';
+  const review = r.review ? `<p class="cause"><strong>Marked for review:</strong> no points are credited until the instructor has looked at this submission.</p>` : '';
   const cellErrors = r.cell_errors.length
     ? `<h2>Errors in your cells</h2><ul>${r.cell_errors.map((c) => `<li><code>${e(c.id)}</code>: <pre>${e(c.error.split('\n').slice(0, 6).join('\n'))}</pre></li>`).join('')}</ul>`
     : '';
@@ -45,6 +59,7 @@ td,th{border-bottom:1px solid #ddd;padding:.3rem .5rem;text-align:left;vertical-
 <body><h1>${e(r.assignment)} — ${e(r.student_id)}</h1>
 <p>Score before any late penalty: <strong>${fmt(r.points)}/${fmt(r.max_points)}</strong> · status ${e(r.status)}${r.submitted_at ? ` · submitted ${e(r.submitted_at)}` : ''} · graded ${e(r.graded_at)}</p>
 ${cause}
+${review}
 ${sections.join('\n')}
 ${cellErrors}
 ${notes}

@@ -8,7 +8,8 @@ import { createHash } from 'crypto';
 import { comparePlain, PlainValue } from '@course-kit/lib';
 import { Assignment, Notebook, NotebookCell, SourceCell, cellSource, countTests, courseKitMeta, parseNotebook } from './notebook';
 import { releasedCell } from './release';
-import { PlanCell } from './protocol';
+import type { IsolationLevel } from './isolation';
+import { PlanCell, capText } from './protocol';
 import { DEFAULT_LIMITS, SandboxLimits, SandboxRun, runInSandbox } from './sandbox';
 
 export const GRADER_VERSION = 'course-kit-autograde/1';
@@ -65,7 +66,18 @@ export interface SubmissionResult {
   recovery: string[];
   input_hash: string;
   grader: string;
+  /** The isolation the sandbox ran under ('bubblewrap', or weaker when the instructor allowed it); null when nothing ran. */
+  isolation?: IsolationLevel | null;
+  /**
+   * Why this submission needs a human look before any credit (e.g. reports
+   * that only a tampered harness sends); its tests were not credited. Null
+   * when nothing is suspicious.
+   */
+  review?: string | null;
 }
+
+/** Longest student-controlled text kept in a result (notes, messages, errors), in characters. */
+export const RESULT_TEXT_CAP = 1000;
 
 const sha256 = (s: string | Buffer) => createHash('sha256').update(s).digest('hex');
 const round = (x: number) => Math.round(x * 1e6) / 1e6;
@@ -126,7 +138,7 @@ export function recoverSolutions(a: Assignment, student: Notebook): Recovery {
       solutions.set(id, stub);
       continue;
     }
-    if (pick.cell.cell_type !== 'code') notes.push(`${id}: cell #${pick.index + 1} was a ${pick.cell.cell_type} cell; its text was graded as code`);
+    if (pick.cell.cell_type !== 'code') notes.push(`${id}: cell #${pick.index + 1} was a ${capText(String(pick.cell.cell_type), 20)} cell; its text was graded as code`);
     used.add(pick.index);
     order.push(pick.index);
     solutions.set(id, pick.code);
@@ -182,6 +194,7 @@ export async function buildKey(a: Assignment, workDir: string, limits: SandboxLi
   const plan = buildPlan(a);
   const run = await runInSandbox(plan, workDir, { ...limits, totalTimeoutMs: Math.max(limits.totalTimeoutMs, 120_000) });
   if (run.status !== 'ok') throw new Error(`reference solution of ${a.name}: ${run.cause}\n${run.stderrTail}`);
+  if (run.tampered.length > 0) throw new Error(`reference solution of ${a.name}: the sandbox's reports broke the protocol: ${run.tampered.join('; ')}`);
   run.cells.forEach((c) => {
     if (!c.ok) throw new Error(`reference solution of ${a.name}: cell ${c.id} failed: ${c.error}`);
   });
@@ -229,15 +242,16 @@ export function judge(key: AnswerKey, run: SandboxRun | undefined, plan: PlanCel
     if (!r) {
       const chunk = plan.findIndex((p) => p.id === k.cellId && p.hidden === k.hidden);
       const cell = run.cells[chunk];
-      if (cell && !cell.ok) return fail(k.hidden ? 'not run: the test cell failed' : `not run: the test cell failed: ${cell.error.split('\n')[0]}`);
+      if (cell && !cell.ok) return fail(k.hidden ? 'not run: the test cell failed' : capText(`not run: the test cell failed: ${cell.error.split('\n')[0]}`, RESULT_TEXT_CAP));
       if (run.status !== 'ok' && !cell) return fail(`not run: ${run.cause}`);
       if (run.status !== 'ok') return fail(`no result: ${run.cause}`);
       return fail('no result reported (was a test helper or a global replaced?)');
     }
-    if (!r.ok) return fail(k.hidden ? 'raised an error' : `error: ${r.error}`);
+    if (!r.ok) return fail(k.hidden ? 'raised an error' : capText(`error: ${r.error}`, RESULT_TEXT_CAP));
     const c = comparePlain(r.value!, k.expected, { tol: k.tol, rtol: k.rtol });
     if (c.equal) return { ...base, points: round(k.points), passed: true, message: 'passed' };
-    return fail(k.hidden ? 'wrong value' : c.message);
+    // Messages name fields of student objects: capped.
+    return fail(k.hidden ? 'wrong value' : capText(c.message, RESULT_TEXT_CAP));
   });
 }
 
@@ -269,6 +283,18 @@ export interface GradeInput {
   notes?: string[];
 }
 
+/**
+ * Reported tests the answer key does not have where they were reported (a
+ * test id, or a hidden test in a visible chunk): the genuine harness reports
+ * only the tests the instructor's cells declare, so these come from student
+ * code driving the harness (e.g. calling test() or the segment hook itself).
+ */
+export function unexpectedTests(key: AnswerKey, run: SandboxRun): string[] {
+  return run.tests
+    .filter((t) => !key.tests.some((k) => k.id === t.id && k.cellId === t.cellId && k.hidden === t.hidden))
+    .map((t) => `test ${capText(t.id, 60)} reported in ${t.hidden ? 'a hidden' : 'a visible'} chunk of ${t.cellId}, where the instructor declared no such test`);
+}
+
 /** Grade one submission; never throws for a bad submission. */
 export async function gradeSubmission(input: GradeInput): Promise<SubmissionResult> {
   const { assignment: a, key } = input;
@@ -277,7 +303,7 @@ export async function gradeSubmission(input: GradeInput): Promise<SubmissionResu
     assignment: a.name, student_id: input.studentId, status: 'ok', points: 0, max_points: key.maxPoints,
     submitted_at: input.submittedAt, file: input.file ?? null, tests: [], cause: null, cell_errors: [],
     timings: { startup_ms: 0, total_ms: 0, cells: {} }, graded_at: new Date().toISOString(), recovery,
-    input_hash: input.inputHash ?? '', grader: GRADER_VERSION,
+    input_hash: input.inputHash ?? '', grader: GRADER_VERSION, isolation: null, review: null,
   };
   const finishWith = (tests: TestResult[]) => {
     result.tests = [...tests, ...manualTests(a)];
@@ -309,10 +335,19 @@ export async function gradeSubmission(input: GradeInput): Promise<SubmissionResu
     total_ms: Math.round(run.ms),
     cells: Object.fromEntries(run.cells.map((c, i) => [`${c.id}${plan[i].kind === 'tests' ? `#${i}` : ''}`, Math.round(c.ms)])),
   };
+  result.isolation = run.isolation;
   run.cells.forEach((c, i) => {
-    if (!c.ok && plan[i].kind === 'solution') result.cell_errors.push({ id: c.id, error: c.error.slice(0, 1000) });
+    if (!c.ok && plan[i].kind === 'solution') result.cell_errors.push({ id: c.id, error: capText(c.error, RESULT_TEXT_CAP) });
   });
   if (run.rejected > 0) recovery.push(`${run.rejected} sandbox report line(s) rejected (forged or malformed)`);
+  if (run.outputNote) recovery.push(run.outputNote);
+  const tampered = [...run.tampered, ...unexpectedTests(key, run)];
+  if (tampered.length > 0) {
+    // Only a tampered harness sends these: nothing of this run is credited until a person has looked.
+    result.review = `the sandbox's reports were tampered with: ${tampered.slice(0, 5).join('; ')}${tampered.length > 5 ? ` (and ${tampered.length - 5} more)` : ''}`;
+    recovery.push(`marked for review, not credited: ${result.review}`);
+    return finishWith(judge(key, run, plan).map((t) => ({ ...t, points: 0, passed: false, message: 'not credited: marked for review (see the notes)' })));
+  }
   return finishWith(judge(key, run, plan));
 }
 

@@ -25,8 +25,7 @@ export interface PlanCell {
 
 /**
  * Consecutive test chunks of one source cell merged into one cell, with
- * segment hook calls between them (see segments.ts). `code` carries
- * TOKEN_PLACEHOLDER where the sandbox puts its secret token.
+ * segment hook calls between them (see segments.ts).
  */
 export interface MergedGroup {
   first: number;
@@ -84,6 +83,19 @@ export type Report =
   | { t: 'done' }
   | { t: 'fatal'; error: string };
 
+/**
+ * Caps on the strings a report carries (characters): everything in a report
+ * is student-controlled, and these strings are copied into results and
+ * feedback pages. The worker truncates to the same sizes; the parent
+ * enforces them whatever the sandbox sent.
+ */
+export const REPORT_CAPS = { id: 200, description: 300, error: 2000, stdout: 2000 } as const;
+
+/** `s` cut to `max` characters, saying how much was cut. */
+export function capText(s: string, max: number): string {
+  return s.length > max ? `${s.slice(0, max)}… [${s.length - max} more characters not shown]` : s;
+}
+
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 const isStr = (v: unknown): v is string => typeof v === 'string';
 
@@ -122,10 +134,10 @@ export function validateReport(line: string, nonce: string): Report | undefined 
       return Number.isInteger(m.i) ? { t: 'cell', i: m.i as number } : undefined;
     case 'cell-end':
       return Number.isInteger(m.i) && typeof m.ok === 'boolean' && isStr(m.error) && isStr(m.stdout) && isNum(m.ms)
-        ? { t: 'cell-end', i: m.i as number, ok: m.ok, error: m.error, stdout: m.stdout, ms: m.ms }
+        ? { t: 'cell-end', i: m.i as number, ok: m.ok, error: capText(m.error, REPORT_CAPS.error), stdout: capText(m.stdout, REPORT_CAPS.stdout), ms: m.ms }
         : undefined;
     case 'test':
-      return isStr(m.id) ? { t: 'test', id: m.id } : undefined;
+      return isStr(m.id) ? { t: 'test', id: capText(m.id, REPORT_CAPS.id) } : undefined;
     case 'result': {
       const optNum = (v: unknown) => v === null || isNum(v);
       if (!isStr(m.id) || typeof m.ok !== 'boolean' || !isStr(m.description) || !isNum(m.ms)) return undefined;
@@ -133,8 +145,8 @@ export function validateReport(line: string, nonce: string): Report | undefined 
       if (m.ok ? !isPlainValue(m.value) : !isStr(m.error)) return undefined;
       if ('expect' in m && !isPlainValue(m.expect)) return undefined;
       return {
-        t: 'result', id: m.id, ok: m.ok, value: m.value as PlainValue | undefined, error: m.error as string | undefined,
-        description: m.description, tol: m.tol as number | null, rtol: m.rtol as number | null, points: m.points as number | null,
+        t: 'result', id: capText(m.id, REPORT_CAPS.id), ok: m.ok, value: m.value as PlainValue | undefined,
+        error: m.ok ? undefined : capText(m.error as string, REPORT_CAPS.error), description: capText(m.description, REPORT_CAPS.description), tol: m.tol as number | null, rtol: m.rtol as number | null, points: m.points as number | null,
         expect: m.expect as PlainValue | undefined, ms: m.ms,
       };
     }
@@ -143,7 +155,7 @@ export function validateReport(line: string, nonce: string): Report | undefined 
     case 'done':
       return { t: 'done' };
     case 'fatal':
-      return isStr(m.error) ? { t: 'fatal', error: m.error } : undefined;
+      return isStr(m.error) ? { t: 'fatal', error: capText(m.error, REPORT_CAPS.error) } : undefined;
   }
   return undefined;
 }

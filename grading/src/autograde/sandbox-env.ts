@@ -4,7 +4,9 @@
  * data, the hidden tests or other submissions.
  */
 import { existsSync, mkdirSync, realpathSync, symlinkSync } from 'fs';
-import { delimiter, dirname, join, resolve } from 'path';
+import { dirname, join, resolve } from 'path';
+import { IsolationLevel, bwrapArgs, findOnPath, resolveIsolation } from './isolation';
+import { permissionArgs } from './node-flags';
 
 /** Folders the sandbox may read: the tslab/TypeScript/lib code it runs, nothing of the course data. */
 export function sandboxReadPaths(): { nodeModules: string; libDir: string; gradingDist: string; worker: string } {
@@ -16,21 +18,20 @@ export function sandboxReadPaths(): { nodeModules: string; libDir: string; gradi
   return { nodeModules, libDir, gradingDist, worker };
 }
 
+/** Everything a sandbox or compile server may read (besides the Node runtime): the code it runs and its home. */
+export function sandboxReadList(home: string): string[] {
+  const paths = sandboxReadPaths();
+  return [home, paths.nodeModules, join(paths.libDir, 'dist'), join(paths.libDir, 'package.json'), paths.gradingDist];
+}
+
 /**
  * Node's permission model for a process running in `home`: reads limited to
- * home and the code folders; no writes, child processes or worker threads
- * (not granted); addons are refused separately (--no-addons).
+ * home and the code folders; no writes (but to `writes`), child processes,
+ * worker threads, addons or WASI (not granted). Flags by feature detection
+ * (node-flags.ts): Node 20 and 24 spell the switch differently.
  */
-export function sandboxReadFlags(home: string): string[] {
-  const paths = sandboxReadPaths();
-  return [
-    '--experimental-permission',
-    `--allow-fs-read=${home}`,
-    `--allow-fs-read=${paths.nodeModules}`,
-    `--allow-fs-read=${join(paths.libDir, 'dist')}`,
-    `--allow-fs-read=${join(paths.libDir, 'package.json')}`,
-    `--allow-fs-read=${paths.gradingDist}`,
-  ];
+export function sandboxReadFlags(home: string, writes: string[] = []): string[] {
+  return permissionArgs(sandboxReadList(home), writes);
 }
 
 /**
@@ -65,17 +66,45 @@ export function sandboxHome(): string {
   return prepareWorkDir(join(root, 'build', '.sandbox', 'home'));
 }
 
-function findOnPath(cmd: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    const p = join(dir, cmd);
-    if (dir && existsSync(p)) return p;
-  }
-  return undefined;
-}
-
 const PRLIMIT = findOnPath('prlimit');
 
 /** The command that runs node with `nodeArgs` under an address-space cap (prlimit, when installed and mb > 0). */
 export function addressSpaceWrapper(nodeArgs: string[], mb: number): [string, string[]] {
   return PRLIMIT && mb > 0 ? [PRLIMIT, [`--as=${mb * 1024 * 1024}`, '--', process.execPath, ...nodeArgs]] : [process.execPath, nodeArgs];
+}
+
+export interface ConfinedOptions {
+  /** The process's home (working folder), visible read-only. */
+  home: string;
+  /** V8 old-space cap (MB). */
+  heapMb: number;
+  /** Address-space cap via prlimit (MB); 0 disables it. */
+  addressSpaceMb: number;
+  /** Largest file the process may write (MB; RLIMIT_FSIZE, which also caps its stdout/stderr files); 0: no cap. */
+  fileSizeMb: number;
+  /** The /tmp scratch tmpfs (MB), writable only under bubblewrap. */
+  scratchMb: number;
+}
+
+/** A command line for a confined node process, and the isolation it gets. */
+export interface Confined {
+  cmd: string;
+  args: string[];
+  isolation: IsolationLevel;
+}
+
+/**
+ * The command that runs `node <script> <scriptArgs>` confined: bubblewrap
+ * (isolation.ts) around Node's permission model, the heap cap and prlimit's
+ * address-space and file-size caps. Throws an IsolationError when
+ * bubblewrap is required (the default) but unusable.
+ */
+export function confinedCommand(script: string, scriptArgs: string[], o: ConfinedOptions): Confined {
+  const iso = resolveIsolation();
+  const weak = iso.level !== 'bubblewrap';
+  const nodeArgs = [...sandboxReadFlags(o.home, weak ? [] : ['/tmp']), `--max-old-space-size=${o.heapMb}`, '--no-warnings', script, ...scriptArgs];
+  const inner = weak ? [process.execPath, ...nodeArgs] : [iso.bwrap!, ...bwrapArgs({ reads: sandboxReadList(o.home), cwd: o.home, scratchMb: o.scratchMb }), '--', process.execPath, ...nodeArgs];
+  const limits = [...(o.addressSpaceMb > 0 ? [`--as=${o.addressSpaceMb * 1024 * 1024}`] : []), ...(o.fileSizeMb > 0 ? [`--fsize=${o.fileSizeMb * 1024 * 1024}`] : [])];
+  if (PRLIMIT && limits.length > 0) return { cmd: PRLIMIT, args: [...limits, '--', ...inner], isolation: iso.level };
+  return { cmd: inner[0], args: inner.slice(1), isolation: iso.level };
 }

@@ -11,15 +11,25 @@
  *   student code runs. Student code can write to fd 4 or stdout, but cannot
  *   know the nonce, so it cannot forge a report.
  * - The sandbox never receives expected values; the parent judges.
- * - Network modules are unloadable here (Node 20's permission model has no
- *   network switch); see README.md for the residual risk.
+ * - The process runs under bubblewrap (isolation.ts): no network, no other
+ *   process, no file beyond the code it runs. Network, process, inspector and
+ *   v8 modules are unloadable here as a further layer (also through
+ *   process.getBuiltinModule and process.binding).
+ * - Student code and the harness share one realm, so the harness never looks
+ *   anything up at run time that student code could have replaced: it uses
+ *   the built-ins captured below (no prototype method calls, no array index
+ *   writes, no property reads that could reach a getter on a prototype), and
+ *   instructor cells are bound by references captured in advance (see
+ *   `instructorExports`): a student's declaration of `test`, `JSON` or
+ *   `globalThis`, or a later write to tslab's shared exports, never reaches
+ *   them. Registrations made outside instructor test cells are dropped.
  */
 // Load order matters: the lib's check module captures its primitives at load.
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const check = require('@course-kit/lib/dist/check') as typeof import('@course-kit/lib/dist/check');
 import type { PlainValue, TestOptions } from '@course-kit/lib/dist/check';
-import type { Compiled, CompileReply, MergedGroup, PlanCell, SandboxStart } from './protocol';
-import { SEGMENT_HOOK, TOKEN_PLACEHOLDER } from './segments';
+import type { Compiled, MergedGroup, PlanCell, SandboxStart } from './protocol';
+import { SEGMENT_HOOK } from './segments';
 
 /* eslint-disable @typescript-eslint/no-var-requires */
 const fs = require('fs') as typeof import('fs');
@@ -35,16 +45,30 @@ const ObjectKeys = Object.keys;
 const ObjectHasOwn = Object.hasOwn;
 const ObjectDefineProperty = Object.defineProperty;
 const ObjectCreate = Object.create;
+const ObjectFreeze = Object.freeze;
+const ObjectGetPrototypeOf = Object.getPrototypeOf;
+const ObjectGetOwnPropertyNames = Object.getOwnPropertyNames;
+const ObjectGetOwnPropertyDescriptor = Object.getOwnPropertyDescriptor;
 const ArrayIsArray = Array.isArray;
 const ReflectApply = Reflect.apply;
+const ReflectGet = Reflect.get;
+const ReflectSet = Reflect.set;
+const ReflectHas = Reflect.has;
+const ReflectDefineProperty = Reflect.defineProperty;
+const ReflectDeleteProperty = Reflect.deleteProperty;
+const ReflectOwnKeys = Reflect.ownKeys;
+const ReflectGetOwnPropertyDescriptor = Reflect.getOwnPropertyDescriptor;
+const ProxyCtor = Proxy;
+const ErrorCtor = Error;
+const startsWith = Function.prototype.call.bind(String.prototype.startsWith) as (s: string, p: string) => boolean;
+const endsWith = Function.prototype.call.bind(String.prototype.endsWith) as (s: string, p: string) => boolean;
+const subarray = Function.prototype.call.bind(Uint8Array.prototype.subarray) as (a: Uint8Array, b: number, e: number) => Uint8Array;
 const perfNow = performance.now.bind(performance);
 const toPlainValue = check.toPlainValue;
 const sliceOf = Function.prototype.call.bind(String.prototype.slice) as (s: string, a: number, b?: number) => string;
 const REPORT_FD = 4;
 
 let nonce = '';
-/** The secret of the merged test cells' segment hook (see segments.ts). */
-let segmentToken = '';
 
 /** JSON text of plain data, without JSON.stringify on objects (Object.prototype.toJSON may be patched). */
 function encode(v: PlainValue): string {
@@ -93,21 +117,35 @@ interface Registered {
   options: TestOptions;
 }
 
-let registered: Registered[] = [];
+/** Tests registered since the last report, on a null prototype with a count (no array: an index setter on Array.prototype would see them). */
+interface Registry {
+  n: number;
+  [k: number]: Registered;
+}
+const newRegistry = (): Registry => {
+  const r = ObjectCreate(null) as Registry;
+  r.n = 0;
+  return r;
+};
+let registered = newRegistry();
+/** Registrations count only while an instructor test cell runs (a student's own test() calls elsewhere are dropped). */
+let acceptTests = false;
 
 // The grader: test() in the notebook hands over its value producer.
 check.installGrader((id, description, produce, options) => {
+  if (!acceptTests) return;
   const r = ObjectCreate(null) as Registered;
-  r.id = typeof id === 'string' ? id : StringCtor(id);
+  r.id = typeof id === 'string' ? id : 'non-string test id';
   r.description = typeof description === 'string' ? description : '';
-  r.produce = produce;
-  r.options = options && typeof options === 'object' ? options : {};
-  registered[registered.length] = r;
+  r.produce = typeof produce === 'function' ? produce : () => undefined;
+  r.options = options && typeof options === 'object' ? options : ObjectCreate(null);
+  registered[registered.n] = r;
+  registered.n++;
 });
 
 const BLOCKED: Record<string, true> = ObjectCreate(null);
 for (const m of ['net', 'tls', 'http', 'https', 'http2', 'dgram', 'dns', 'dns/promises', 'child_process', 'cluster',
-  'worker_threads', 'inspector', 'inspector/promises', 'tty', '_http_agent', '_http_client', '_http_common',
+  'worker_threads', 'inspector', 'inspector/promises', 'tty', 'v8', 'vm', 'repl', 'wasi', 'module', '_http_agent', '_http_client', '_http_common',
   '_http_incoming', '_http_outgoing', '_http_server', '_tls_common', '_tls_wrap', 'undici', 'diagnostics_channel', 'trace_events']) {
   BLOCKED[m] = true;
 }
@@ -124,9 +162,29 @@ function lockDown(): void {
     return ReflectApply(load, this, args);
   };
   ObjectDefineProperty(ModuleCtor, '_load', { value: guarded, writable: false, configurable: false });
-  // tslab's executor runs every cell through vm.runInThisContext, looked up at each call:
-  // student code must not be able to replace it (and with it the instructor's test cells).
-  Object.freeze(require('vm'));
+  // process.getBuiltinModule loads built-ins without Module._load; process.binding & co reach native bindings.
+  const getBuiltin = (process as { getBuiltinModule?: (id: string) => unknown }).getBuiltinModule;
+  if (typeof getBuiltin === 'function') {
+    const guardedBuiltin = function (this: unknown, id: unknown) {
+      const name = typeof id === 'string' && sliceOf(id, 0, 5) === 'node:' ? sliceOf(id, 5) : id;
+      if (typeof name !== 'string' || BLOCKED[name] === true) throw new ErrorCtor(`the grading sandbox does not allow module "${StringCtor(name)}"`);
+      return ReflectApply(getBuiltin, process, [id]);
+    };
+    ObjectDefineProperty(process, 'getBuiltinModule', { value: guardedBuiltin, writable: false, configurable: false });
+  }
+  for (const name of ['binding', '_linkedBinding', 'dlopen', 'setSourceMapsEnabled']) {
+    const refuse = () => {
+      throw new ErrorCtor(`the grading sandbox does not allow process.${name}`);
+    };
+    try {
+      ObjectDefineProperty(process, name, { value: refuse, writable: false, configurable: false });
+    } catch {
+      // not configurable in this Node: the permission model and the blocklist still apply
+    }
+  }
+  // The static side of the built-ins instructor code calls (Object.defineProperty in every compiled cell,
+  // JSON, Math, Reflect...) cannot be replaced; prototypes stay writable (student code may extend them).
+  for (const c of [Object, Reflect, JSON, Math, Array, Number, String, Boolean, Symbol, Promise, Proxy, Atomics, ArrayBuffer, Date, BigInt]) ObjectFreeze(c);
   for (const g of ['fetch', 'WebSocket', 'EventSource', 'XMLHttpRequest']) {
     ObjectDefineProperty(globalThis, g, {
       get() {
@@ -137,10 +195,31 @@ function lockDown(): void {
   }
 }
 
+/** An own data property of a thrown value as a string (no getter, no toString of student objects runs). */
+function ownString(o: object, key: string): string | undefined {
+  const d = ObjectGetOwnPropertyDescriptor(o, key);
+  if (!d || !ObjectHasOwn(d, 'value')) return undefined;
+  const v = d.value as unknown;
+  return typeof v === 'string' ? v : undefined;
+}
+
+const ErrorProtoName = (o: object): string | undefined => {
+  // The name of an Error subclass lives on its prototype chain (data properties only).
+  for (let p: object | null = o, depth = 0; p !== null && depth < 8; p = ObjectGetPrototypeOf(p), depth++) {
+    const n = ownString(p, 'name');
+    if (n !== undefined) return n;
+  }
+  return undefined;
+};
+
 function errorText(e: unknown): string {
   try {
-    if (e instanceof Error) return StringCtor(e.name) + ': ' + StringCtor(e.message);
     if (typeof e === 'string' || typeof e === 'number' || typeof e === 'boolean') return 'threw ' + StringCtor(e);
+    if (e !== null && typeof e === 'object') {
+      const message = ownString(e, 'message');
+      const name = ErrorProtoName(e);
+      if (message !== undefined && name !== undefined) return name + ': ' + message;
+    }
     return 'threw a non-Error value';
   } catch {
     return 'threw a value that cannot be printed';
@@ -150,8 +229,8 @@ function errorText(e: unknown): string {
 /** Run the tests registered since the last call (after their cell or segment), one report pair each. */
 function runRegistered(): void {
   const tests = registered;
-  registered = [];
-  for (let k = 0; k < tests.length; k++) {
+  registered = newRegistry();
+  for (let k = 0; k < tests.n; k++) {
     const t = tests[k];
     send('test', '"id":' + str(t.id, 200));
     const tStart = perfNow();
@@ -163,11 +242,17 @@ function runRegistered(): void {
       head = '"ok":false,"error":' + str(errorText(e), 500);
     }
     const o = t.options;
+    // Own data properties only: an options object's getters (or Object.prototype's) never run here.
+    const own = (name: string): { v: unknown } | undefined => {
+      const d = ObjectGetOwnPropertyDescriptor(o, name);
+      return d && ObjectHasOwn(d, 'value') ? { v: d.value } : undefined;
+    };
     const opt = (name: string) => {
-      const v = ObjectHasOwn(o, name) ? (o as Record<string, unknown>)[name] : undefined;
+      const v = own(name)?.v;
       return typeof v === 'number' ? StringCtor(v) : 'null';
     };
-    const expect = ObjectHasOwn(o, 'expect') ? ',"expect":' + encode(toPlainValue((o as Record<string, unknown>).expect)) : '';
+    const e = own('expect');
+    const expect = e ? ',"expect":' + encode(toPlainValue(e.v)) : '';
     send('result', '"id":' + str(t.id, 200) + ',' + head + ',"description":' + str(t.description, 300) +
       ',"tol":' + opt('tol') + ',"rtol":' + opt('rtol') + ',"points":' + opt('points') + expect + ',"ms":' + StringCtor(perfNow() - tStart));
   }
@@ -190,23 +275,37 @@ type Execute = (key: string, code: string) => Promise<Executed>;
 /** One plan cell as its own notebook cell: run it, then the tests it registered. */
 async function runOne(execute: Execute, cells: PlanCell[], i: number): Promise<void> {
   send('cell', '"i":' + StringCtor(i));
-  registered = [];
+  registered = newRegistry();
+  const kind = cells[i].kind;
+  running = kind === 'solution' ? 'student' : 'instructor';
+  acceptTests = kind === 'tests';
   const started = perfNow();
-  const r = await execute('c' + StringCtor(i), cells[i].code);
+  let r: Executed;
+  try {
+    r = await execute('c' + StringCtor(i), cells[i].code);
+  } finally {
+    acceptTests = false;
+    running = 'none';
+  }
   sendCellEnd(i, r.ok, r.error, r.stdout, perfNow() - started);
-  runRegistered();
+  if (kind === 'tests') runRegistered();
+  else registered = newRegistry();
 }
 
 /**
- * The trusted segment hook of a merged test cell (see runMerged). Student
- * code can see the global it is published under, but calls without this
- * run's token, out of order or re-entrant ones are ignored.
+ * The segment hook of a merged test cell (see runMerged). Student code can
+ * see the global it is published under, but calls outside a merged cell,
+ * out of order or re-entrant ones are ignored; a call made early by student
+ * code only moves its own tests to the wrong chunk, which the parent sees
+ * (tests reported where the plan has none) and marks for review. No secret
+ * is involved.
  */
-const segment = { token: '', first: -1, last: -1, current: -1, entered: false, busy: false, started: 0 };
+const segment = ObjectCreate(null) as { active: boolean; first: number; last: number; current: number; entered: boolean; busy: boolean; started: number };
+segment.active = false;
 
-function segmentHook(k: unknown, token: unknown): void {
+function segmentHook(k: unknown): void {
   const s = segment;
-  if (s.token === '' || token !== s.token || s.busy || typeof k !== 'number') return;
+  if (!s.active || s.busy || typeof k !== 'number') return;
   if (k === 0) {
     if (s.current === s.first) s.entered = true;
     return;
@@ -237,30 +336,42 @@ function segmentHook(k: unknown, token: unknown): void {
  */
 async function runMerged(execute: Execute, cells: PlanCell[], merged: MergedGroup): Promise<void> {
   const s = segment;
-  s.token = segmentToken;
+  s.active = true;
   s.first = merged.first;
   s.last = merged.last;
   s.current = merged.first;
   s.entered = false;
   s.busy = false;
   send('cell', '"i":' + StringCtor(merged.first));
-  registered = [];
+  registered = newRegistry();
   s.started = perfNow();
   let r: Executed;
+  running = 'instructor';
+  acceptTests = true;
   try {
     r = await execute('g' + StringCtor(merged.first), merged.code);
   } finally {
-    s.token = '';
+    s.active = false;
+    acceptTests = false;
+    running = 'none';
   }
   const current = s.current;
   let next: number;
   if (!r.ok && !s.entered) {
     // Nothing ran (e.g. a type error somewhere in the cell): the first chunk alone, as a cell of its own.
-    const alone = await execute('c' + StringCtor(merged.first), cells[merged.first].code);
+    running = 'instructor';
+    acceptTests = true;
+    let alone: Executed;
+    try {
+      alone = await execute('c' + StringCtor(merged.first), cells[merged.first].code);
+    } finally {
+      acceptTests = false;
+      running = 'none';
+    }
     sendCellEnd(merged.first, alone.ok, alone.error, alone.stdout, perfNow() - s.started);
     next = merged.first + 1;
   } else if (r.ok && current !== merged.last) {
-    // A hook call never happened (student code replaced globalThis?): the remaining chunks did not report.
+    // A hook call never happened: the remaining chunks did not report.
     sendCellEnd(current, true, '', r.stdout, perfNow() - s.started);
     runRegistered();
     for (let i = current + 1; i <= merged.last; i++) {
@@ -276,7 +387,6 @@ async function runMerged(execute: Execute, cells: PlanCell[], merged: MergedGrou
   for (let i = next; i <= merged.last; i++) await runOne(execute, cells, i);
 }
 
-const replaceAll = Function.prototype.call.bind(String.prototype.replaceAll) as (s: string, a: string, b: string) => string;
 const REPLY_FD = 5;
 const readSync = fs.readSync;
 const JSONParse = JSON.parse;
@@ -293,6 +403,13 @@ function ownRecord<T>(o: T): T {
     for (let i = 0; i < keys.length; i++) r[keys[i]] = (o as Record<string, unknown>)[keys[i]];
   }
   return r as T;
+}
+
+/** An own property's value, or undefined (never a prototype's getter). */
+function ownValue(o: unknown, key: string): unknown {
+  if (!o || typeof o !== 'object') return undefined;
+  const d = ObjectGetOwnPropertyDescriptor(o, key);
+  return d && ObjectHasOwn(d, 'value') ? d.value : undefined;
 }
 
 /**
@@ -319,17 +436,18 @@ function requestCompile(key: string, prev: number): { id: number; compiled: Comp
       continue;
     }
     if (n === 0) throw new Error('the parent closed the conversion channel');
-    text += decode(chunk.subarray(0, n));
+    text += decode(subarray(chunk, 0, n));
     // One reply is one JSON line, and nothing follows it before the next request.
     if (chunk[n - 1] === 10) break;
   }
-  const r = JSONParse(text) as CompileReply;
-  if (ObjectHasOwn(r, 'error')) throw new Error(StringCtor((r as { error: unknown }).error));
-  const { id, compiled } = r as { id: number; compiled: Compiled };
-  const meta = ownRecord(compiled.meta);
-  const converted = compiled.converted ? ownRecord(compiled.converted) : undefined;
-  // A merged test cell carries the placeholder where the hook's token goes (segments.ts).
-  if (key[0] === 'g' && converted?.output) converted.output = replaceAll(converted.output, TOKEN_PLACEHOLDER, segmentToken);
+  // Own properties only: a getter on Object.prototype (say, for `converted`) must not supply a conversion.
+  const r = JSONParse(text) as unknown;
+  if (ObjectHasOwn(r as object, 'error')) throw new ErrorCtor(StringCtor(ownValue(r, 'error')));
+  const id = ownValue(r, 'id') as number;
+  const compiled = ownValue(r, 'compiled');
+  const meta = ownRecord(ownValue(compiled, 'meta') as Compiled['meta']);
+  const conv = ownValue(compiled, 'converted') as Compiled['converted'];
+  const converted = conv ? ownRecord(conv) : undefined;
   return { id, compiled: { meta, converted } };
 }
 
@@ -409,16 +527,18 @@ function remoteExecute(cwd: string): Execute {
 
 /** What the worker reports of an executor's cell result (fields checked: student code may have patched prototypes). */
 function executed(r: import('../notebook/executor').CellResult): Executed {
-  return { ok: r.ok === true, error: typeof r.error === 'string' ? r.error : '', stdout: typeof r.stdout === 'string' ? r.stdout : '' };
+  const error = ownValue(r, 'error');
+  const stdout = ownValue(r, 'stdout');
+  return { ok: ownValue(r, 'ok') === true, error: typeof error === 'string' ? error : '', stdout: typeof stdout === 'string' ? stdout : '' };
 }
 
 /** tslab's executor with its own converter, created in this process (slow: loads TypeScript). */
 function localExecute(cwd: string): Execute {
   const { createCellExecutor } = require('../notebook/executor') as typeof import('../notebook/executor');
   const executor = createCellExecutor({ cwd, stayInCwd: true });
-  return async (key, code) => {
+  return async (_key, code) => {
     try {
-      const r = await executor.execute(key[0] === 'g' ? replaceAll(code, TOKEN_PLACEHOLDER, segmentToken) : code);
+      const r = await executor.execute(code);
       return executed(r);
     } catch (e) {
       return { ok: false, error: errorText(e), stdout: '' };
@@ -426,12 +546,141 @@ function localExecute(cwd: string): Execute {
   };
 }
 
+/** Whose cell runs now: instructor cells (setup, tests) are bound to captured references, student cells are not. */
+let running: 'none' | 'student' | 'instructor' = 'none';
+
+/** Global names and values as they were before any student code ran (what instructor cells mean by `JSON`, `globalThis`...). */
+const GLOBALS = ObjectCreate(null) as Record<string, { v: unknown } | 'live'>;
+
+/** What instructor cells declared, as they declared it (student writes to tslab's exports never change these). */
+const instructorBindings = ObjectCreate(null) as Record<string | symbol, unknown>;
+/** Modules instructor cells loaded before student code ran, by request (student code can edit require.cache). */
+const instructorModules = ObjectCreate(null) as Record<string, unknown>;
+let studentRan = false;
+let sharedExports: object = ObjectCreate(null);
+let sharedRequire: (id: string) => unknown = () => undefined;
+
+/**
+ * tslab's `exports` as instructor cells see it. tslab compiles a reference
+ * to an earlier cell's declaration as `exports.name`, looked up when it runs,
+ * and student cells write the same object: a student's `function test`,
+ * `const JSON = …` or `exports.exampleNet = …` would otherwise change what
+ * an instructor test cell calls. Here a name an instructor cell declared
+ * reads as the instructor cell set it, a standard global's name as the
+ * global was before student code ran, and only other names (the student's
+ * solutions) from the shared exports. Writes go to both.
+ */
+const instructorHandler = ObjectCreate(null) as ProxyHandler<object>;
+instructorHandler.get = (_t, k) => {
+  if (ObjectHasOwn(instructorBindings, k)) return instructorBindings[k];
+  if (typeof k === 'string' && ObjectHasOwn(GLOBALS, k)) {
+    const g = GLOBALS[k];
+    return g === 'live' ? ReflectGet(globalThis, k) : g.v;
+  }
+  return ReflectGet(sharedExports, k);
+};
+const bind = (k: string | symbol, v: unknown) => {
+  const d = ObjectCreate(null) as PropertyDescriptor;
+  d.value = v;
+  d.writable = true;
+  d.enumerable = true;
+  d.configurable = true;
+  ReflectDefineProperty(instructorBindings, k, d);
+};
+instructorHandler.set = (_t, k, v) => {
+  bind(k, v);
+  return ReflectSet(sharedExports, k, v);
+};
+instructorHandler.defineProperty = (_t, k, desc) => {
+  if (k === '__esModule') return true;
+  // tslab's exports take a getter's value at definition (named imports stay rewritable).
+  bind(k, ObjectHasOwn(desc, 'get') && typeof desc.get === 'function' ? ReflectApply(desc.get, undefined, []) : desc.value);
+  return ReflectDefineProperty(sharedExports, k, desc);
+};
+instructorHandler.has = (_t, k) => ObjectHasOwn(instructorBindings, k) || ReflectHas(sharedExports, k);
+instructorHandler.deleteProperty = (_t, k) => ReflectDeleteProperty(sharedExports, k);
+instructorHandler.ownKeys = () => ReflectOwnKeys(sharedExports);
+instructorHandler.getOwnPropertyDescriptor = (_t, k) => {
+  const d = ReflectGetOwnPropertyDescriptor(sharedExports, k);
+  if (d) d.configurable = true;
+  return d;
+};
+const instructorExports = new ProxyCtor(ObjectCreate(null), instructorHandler);
+
+/**
+ * `require` for instructor cells (tslab's, with its `cache` and `resolve`):
+ * a module they loaded before student code ran is that same module object,
+ * whatever student code did to require.cache since.
+ */
+let instructorRequire: (id: string) => unknown = () => undefined;
+function makeInstructorRequire(shared: (id: string) => unknown): (id: string) => unknown {
+  const handler = ObjectCreate(null) as ProxyHandler<(id: string) => unknown>;
+  handler.apply = (_t, self, args: unknown[]) => {
+    const id = args[0];
+    if (typeof id === 'string' && ObjectHasOwn(instructorModules, id)) return instructorModules[id];
+    const m = ReflectApply(shared, self, args);
+    if (!studentRan && typeof id === 'string') {
+      const d = ObjectCreate(null) as PropertyDescriptor;
+      d.value = m;
+      ReflectDefineProperty(instructorModules, id, d);
+    }
+    return m;
+  };
+  return new ProxyCtor(shared, handler);
+}
+
+const TSLAB_PUBLISH = '(x) => {globalThis.__tslab__ = x; }';
+const TSLAB_PREFIXES = ['(function(exports, require) { ', '(async function(exports, require) { '];
+const TSLAB_SUFFIX = '\n})(__tslab__.exports, __tslab__.require)';
+
+/**
+ * Bind cells to references captured now. tslab's executor publishes its
+ * `exports`/`require` as globalThis.__tslab__ and runs each cell as
+ * `(function(exports, require) { … })(__tslab__.exports, __tslab__.require)`
+ * through vm.runInThisContext — a global lookup at every cell that student
+ * code could redirect. The worker's runInThisContext (installed before the
+ * executor exists, then frozen with the vm module) keeps what tslab
+ * published, evaluates the function and calls it with captured arguments:
+ * tslab's own objects for student cells, instructorExports/instructorRequire
+ * for instructor cells. It runs nothing else.
+ */
+function bindCells(): void {
+  const globalNames = ObjectGetOwnPropertyNames(globalThis);
+  for (let i = 0; i < globalNames.length; i++) {
+    const k = globalNames[i];
+    const d = ObjectGetOwnPropertyDescriptor(globalThis, k)!;
+    GLOBALS[k] = ObjectHasOwn(d, 'value') && k !== 'console' ? { v: d.value } : 'live';
+  }
+  GLOBALS.globalThis = { v: globalThis };
+  const vm = require('vm') as typeof import('vm');
+  const runInThisContext = vm.runInThisContext;
+  const runCell = function (code: unknown, options?: unknown): unknown {
+    if (code === TSLAB_PUBLISH) {
+      return (x: { exports: object; require: (id: string) => unknown }) => {
+        sharedExports = x.exports;
+        sharedRequire = x.require;
+        instructorRequire = makeInstructorRequire(x.require);
+        (globalThis as Record<string, unknown>).__tslab__ = x;
+      };
+    }
+    if (typeof code !== 'string' || !endsWith(code, TSLAB_SUFFIX) || !(startsWith(code, TSLAB_PREFIXES[0]) || startsWith(code, TSLAB_PREFIXES[1]))) {
+      throw new ErrorCtor('the grading sandbox runs only tslab cells');
+    }
+    const fn = ReflectApply(runInThisContext, vm, [sliceOf(code, 0, code.length - TSLAB_SUFFIX.length) + '\n})', options]) as (...a: unknown[]) => unknown;
+    if (running === 'instructor') return ReflectApply(fn, undefined, [instructorExports, instructorRequire]);
+    studentRan = true;
+    return ReflectApply(fn, undefined, [sharedExports, sharedRequire]);
+  };
+  ObjectDefineProperty(vm, 'runInThisContext', { value: runCell, writable: false, configurable: false });
+  ObjectFreeze(vm);
+}
+
 async function runCells(start: SandboxStart): Promise<void> {
   const t0 = perfNow();
   const { cells, cwd } = start;
-  segmentToken = (require('crypto') as typeof import('crypto')).randomBytes(18).toString('hex');
   const groups: (MergedGroup | undefined)[] = [];
   for (const g of start.groups) groups[g.first] = g;
+  bindCells();
   const execute = start.compile === 'local' ? localExecute(cwd) : remoteExecute(cwd);
   ObjectDefineProperty(globalThis, SEGMENT_HOOK, { value: segmentHook, writable: false, configurable: false, enumerable: false });
   lockDown();

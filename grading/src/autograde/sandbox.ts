@@ -1,18 +1,21 @@
 /**
  * Run grading cells in a sandbox process (sandbox-worker.js) and collect what
- * it reports. One process per submission; the parent enforces wall-clock
- * limits per cell/test and per submission by killing the process, and a
- * memory cap with --max-old-space-size plus an address-space limit (prlimit).
+ * it reports. One process per submission, isolated by bubblewrap
+ * (isolation.ts) around Node's permission model; the parent enforces
+ * wall-clock limits per cell/test and per submission by killing the process,
+ * a memory cap with --max-old-space-size plus an address-space limit
+ * (prlimit), and a cap on the bytes the process writes to stdout/stderr.
  * The sandbox's cells are converted (type-checked and compiled) by the
  * parent's compile servers (compiler.ts), on the sandbox's request.
  */
 import { spawn } from 'child_process';
 import { randomBytes } from 'crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'fs';
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync } from 'fs';
 import { join } from 'path';
 import { compilerPool } from './compiler';
+import type { IsolationLevel } from './isolation';
 import { CompileReply, PlanCell, Report, SandboxStart, validateReport } from './protocol';
-import { addressSpaceWrapper, sandboxHome, sandboxReadFlags, sandboxReadPaths } from './sandbox-env';
+import { confinedCommand, sandboxHome, sandboxReadPaths } from './sandbox-env';
 import { mergeGroups } from './segments';
 
 export { prepareWorkDir, sandboxHome, sandboxReadPaths } from './sandbox-env';
@@ -32,9 +35,15 @@ export interface SandboxLimits {
   heapMb: number;
   /** Address-space cap via prlimit (MB); 0 disables it. */
   addressSpaceMb: number;
+  /** Bytes the process may write to stdout and to stderr (MB each; what cells print is captured separately, capped per cell). */
+  outputMb: number;
+  /** Size of the sandbox's /tmp scratch tmpfs (MB). */
+  scratchMb: number;
 }
 
-export const DEFAULT_LIMITS: SandboxLimits = { cellTimeoutMs: 10_000, compileTimeoutMs: 20_000, totalTimeoutMs: 60_000, heapMb: 512, addressSpaceMb: 4096 };
+export const DEFAULT_LIMITS: SandboxLimits = {
+  cellTimeoutMs: 10_000, compileTimeoutMs: 20_000, totalTimeoutMs: 60_000, heapMb: 512, addressSpaceMb: 4096, outputMb: 4, scratchMb: 16,
+};
 
 export interface CellOutcome {
   id: string;
@@ -55,9 +64,20 @@ export interface SandboxRun {
   tests: TestOutcome[];
   startupMs: number;
   ms: number;
-  /** Report lines rejected (bad nonce, bad shape, out of order). */
+  /** Report lines rejected (no valid nonce, bad shape): forgery attempts by student code, ignored. */
   rejected: number;
+  /**
+   * Reports that carry the nonce but break the protocol (a test reported
+   * twice, out of order, outside a test cell...): the genuine harness never
+   * sends them, so the harness was tampered with. The submission is marked
+   * for review and not credited (grade.ts).
+   */
+  tampered: string[];
   stderrTail: string;
+  /** What the process wrote straight to stdout/stderr beyond the cap (a note), or undefined. */
+  outputNote?: string;
+  /** The isolation the sandbox ran under. */
+  isolation: IsolationLevel;
 }
 
 /**
@@ -80,12 +100,20 @@ export function sandboxCompileMode(): 'remote' | 'local' {
   return process.env.COURSE_KIT_SANDBOX_COMPILE === 'local' ? 'local' : 'remote';
 }
 
-function tail(path: string, n = 4000): string {
+/** The last `n` bytes of a file, and its size (never reads a whole, possibly huge, file). */
+function tail(path: string, n = 4000): { text: string; size: number } {
   try {
-    const t = readFileSync(path, 'utf8');
-    return t.length > n ? t.slice(-n) : t;
+    const fd = openSync(path, 'r');
+    try {
+      const size = fstatSync(fd).size;
+      const buf = Buffer.alloc(Math.min(n, size));
+      readSync(fd, buf, 0, buf.length, size - buf.length);
+      return { text: buf.toString('utf8'), size };
+    } finally {
+      closeSync(fd);
+    }
   } catch {
-    return '';
+    return { text: '', size: 0 };
   }
 }
 
@@ -106,9 +134,12 @@ export async function runInSandbox(cells: PlanCell[], workDir: string, limits: S
   const compiler = compile === 'remote' ? compilerPool() : undefined;
   compiler?.warm();
   mkdirSync(workDir, { recursive: true });
-  const nodeArgs = [...sandboxReadFlags(cwd), `--max-old-space-size=${limits.heapMb}`, '--no-addons', '--no-warnings', paths.worker];
-  const [cmd, args] = addressSpaceWrapper(nodeArgs, limits.addressSpaceMb);
-  // stdout/stderr go to files: the sandbox gets no pipe-backed stream objects to reuse.
+  const outputMb = limits.outputMb ?? DEFAULT_LIMITS.outputMb;
+  const { cmd, args, isolation } = confinedCommand(paths.worker, [], {
+    home: cwd, heapMb: limits.heapMb, addressSpaceMb: limits.addressSpaceMb, fileSizeMb: outputMb, scratchMb: limits.scratchMb ?? DEFAULT_LIMITS.scratchMb,
+  });
+  // stdout/stderr go to files capped by RLIMIT_FSIZE (Node ignores SIGXFSZ: a write past the cap fails with EFBIG);
+  // the sandbox gets no pipe-backed stream objects to reuse.
   const outPath = join(workDir, 'sandbox.stdout.txt');
   const errPath = join(workDir, 'sandbox.stderr.txt');
   const outFd = openSync(outPath, 'w');
@@ -125,7 +156,11 @@ export async function runInSandbox(cells: PlanCell[], workDir: string, limits: S
     });
     closeSync(outFd);
     closeSync(errFd);
-    const run: SandboxRun = { status: 'ok', cells: [], tests: [], startupMs: 0, ms: 0, rejected: 0, stderrTail: '' };
+    const run: SandboxRun = { status: 'ok', cells: [], tests: [], startupMs: 0, ms: 0, rejected: 0, tampered: [], stderrTail: '', isolation };
+    /** A nonce-bearing report the genuine harness never sends. */
+    const tamper = (why: string) => {
+      if (run.tampered.length < 20) run.tampered.push(why);
+    };
     let phase = 'startup';
     let currentCell = -1;
     let currentTest: string | undefined;
@@ -160,7 +195,7 @@ export async function runInSandbox(cells: PlanCell[], workDir: string, limits: S
           run.startupMs = r.ms;
           return;
         case 'cell': {
-          if (r.i !== currentCell + 1 || r.i >= cells.length) return void run.rejected++;
+          if (r.i !== currentCell + 1 || r.i >= cells.length) return tamper(`cell ${r.i} started out of order`);
           currentCell = r.i;
           currentTest = undefined;
           phase = `cell ${cells[r.i].id}`;
@@ -168,19 +203,20 @@ export async function runInSandbox(cells: PlanCell[], workDir: string, limits: S
           return;
         }
         case 'cell-end':
-          if (r.i !== currentCell || run.cells.length !== currentCell) return void run.rejected++;
+          if (r.i !== currentCell || run.cells.length !== currentCell) return tamper(`cell ${r.i} ended out of order`);
           run.cells.push({ id: cells[r.i].id, ok: r.ok, error: r.error, stdout: r.stdout, ms: r.ms });
           return;
         case 'test': {
           const cell = cells[currentCell];
-          if (!cell || cell.kind !== 'tests' || run.cells.length !== currentCell + 1 || seen.has(r.id)) return void run.rejected++;
+          if (!cell || cell.kind !== 'tests' || run.cells.length !== currentCell + 1) return tamper(`test ${r.id} reported outside a test cell`);
+          if (seen.has(r.id) || currentTest !== undefined) return tamper(`test ${r.id} reported twice`);
           currentTest = r.id;
           phase = `test ${r.id}`;
           armCellTimer(`test ${r.id}`);
           return;
         }
         case 'result': {
-          if (r.id !== currentTest || seen.has(r.id)) return void run.rejected++;
+          if (r.id !== currentTest || seen.has(r.id)) return tamper(`result of ${r.id} out of order`);
           seen.add(r.id);
           currentTest = undefined;
           const cell = cells[currentCell];
@@ -193,7 +229,7 @@ export async function runInSandbox(cells: PlanCell[], workDir: string, limits: S
         case 'compile':
           return onCompile(r);
         case 'done':
-          if (currentCell !== cells.length - 1) return void run.rejected++;
+          if (currentCell !== cells.length - 1 || run.cells.length !== cells.length || currentTest !== undefined) return tamper('done before the last cell ended');
           finish('ok');
           return;
         case 'fatal':
@@ -217,7 +253,7 @@ export async function runInSandbox(cells: PlanCell[], workDir: string, limits: S
     replies.resume(); // whatever the sandbox writes into its end is dropped
     const onCompile = (r: Extract<Report, { t: 'compile' }>) => {
       const src = sourceOf(r.key);
-      if (!compiler || src === undefined || r.prev < -1 || r.prev >= decls.length || compiling || currentCell < 0) return void run.rejected++;
+      if (!compiler || src === undefined || r.prev < -1 || r.prev >= decls.length || compiling || currentCell < 0) return tamper(`conversion ${r.key} asked for out of order`);
       // A plan converts each cell about once; many more requests mean a runaway sandbox.
       if (++compileRequests > 4 * cells.length + 8) return finish('crash', 'crash: the sandbox asked for too many conversions');
       compiling = true;
@@ -259,7 +295,13 @@ export async function runInSandbox(cells: PlanCell[], workDir: string, limits: S
     child.on('error', (e) => finish('crash', `crash: could not start the sandbox (${e.message})`));
     child.on('close', (code, signal) => {
       run.ms = performance.now() - started;
-      run.stderrTail = tail(errPath);
+      const err = tail(errPath);
+      run.stderrTail = err.text;
+      const outSize = tail(outPath, 0).size;
+      const cap = outputMb * 1024 * 1024;
+      if (outputMb > 0 && (outSize >= cap || err.size >= cap)) {
+        run.outputNote = `the sandbox wrote more than ${outputMb} MB to ${outSize >= cap ? 'stdout' : 'stderr'}; only the first ${outputMb} MB were kept`;
+      }
       if (!finished) {
         const oom = /heap out of memory|Allocation failed|allocation failed|Array buffer allocation failed/i.test(run.stderrTail);
         const where = phase;

@@ -6,24 +6,24 @@
  * a call of the sandbox's segment hook between them, and the hook reports
  * what separate cells would have reported (sandbox-worker.ts, runMerged).
  *
- * The hook checks a token that only the sandbox knows: the parent writes
- * TOKEN_PLACEHOLDER into the merged code, and the sandbox replaces it in the
- * converted JavaScript (or in the source, when it converts cells itself).
- * So the compiled form is the same for every submission (and cacheable),
- * and the token never travels after the sandbox has started.
+ * The hook needs no secret: it acts only while the worker runs a merged cell,
+ * only in order and never re-entrantly; a call made early by student code
+ * (from a function a test cell calls) only moves the student's own tests to
+ * the wrong chunk, which the parent sees and marks for review. Merged code
+ * reaches the hook through `globalThis`, which instructor cells resolve to
+ * the real global even when a student declares a `globalThis` of their own
+ * (sandbox-worker.ts, instructorExports); the property itself cannot be
+ * replaced.
  */
 import type { MergedGroup, PlanCell } from './protocol';
 
 /** The global the merged code calls between chunks. */
 export const SEGMENT_HOOK = '__courseKitSegment';
 
-/** Stands for the sandbox's token in merged code; replaced inside the sandbox. */
-export const TOKEN_PLACEHOLDER = 'course-kit-segment-token-placeholder';
-
 /** The merged cells of a plan: each run of consecutive test chunks of one source cell. */
 export function mergeGroups(cells: PlanCell[]): MergedGroup[] {
   const groups: MergedGroup[] = [];
-  const call = (k: number) => `;(globalThis as any).${SEGMENT_HOOK}(${k}, ${JSON.stringify(TOKEN_PLACEHOLDER)});`;
+  const call = (k: number) => `;(globalThis as any).${SEGMENT_HOOK}(${k});`;
   let i = 0;
   while (i < cells.length) {
     let j = i;
