@@ -123,6 +123,8 @@ export interface Submission {
   studentId: string;
   /** The file named by the manifest (absolute), or null. */
   file: string | null;
+  /** The file name as the manifest lists it (also when it is missing), or null. */
+  listed: string | null;
   /** ISO time with offset, or null when not given. */
   submittedAt: string | null;
   /** How to show it: a PDF (served as a file), text (shown escaped), or nothing. */
@@ -186,7 +188,7 @@ export function submissionsOf(item: ManualItem, studentIds: string[], zone: stri
   const manifest = readItemManifest(item.manifest, zone);
   return studentIds.map((studentId) => {
     const m = manifest.get(studentId);
-    const none: Submission = { studentId, file: null, submittedAt: m?.submittedAt ?? null, show: 'none', text: null, problem: m?.problem ?? 'no submission' };
+    const none: Submission = { studentId, file: null, listed: m?.file ?? null, submittedAt: m?.submittedAt ?? null, show: 'none', text: null, problem: m?.problem ?? 'no submission' };
     if (!m || m.problem || !m.file) return m && !m.problem && !m.file ? { ...none, problem: 'no submission (listed without a file)' } : none;
     const file = join(item.submissions, m.file);
     if (!existsSync(file) || !statSync(file).isFile()) return { ...none, problem: `file missing: the manifest names ${m.file}, which is not in ${basename(item.submissions)}/` };

@@ -11,7 +11,7 @@
 import { randomBytes, createHmac, timingSafeEqual } from 'crypto';
 import { existsSync, readFileSync } from 'fs';
 import { userInfo } from 'os';
-import { join, resolve } from 'path';
+import { basename, join, resolve } from 'path';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import nunjucks from 'nunjucks';
 import { computeFinalGrades, type StudentGrade } from '../gradebook/compute';
@@ -93,6 +93,14 @@ function lateness(config: CourseConfig, item: ManualItem, s: Submission, grade: 
   return { text: `${when}: LATE by ${d ? `${d} d ` : ''}${h} h ${m} min (${penalty})`, late: true };
 }
 
+/** In anonymous mode a problem message must not name the student (file names often carry the id). */
+function scrub(ctx: Ctx, text: string | null, sub: Submission): string | null {
+  if (!ctx.opts.anonymous || text === null) return text;
+  let out = text;
+  for (const s of [sub.listed, sub.file ? basename(sub.file) : null, sub.studentId].filter((x): x is string => !!x)) out = out.split(s).join('…');
+  return out;
+}
+
 function tokenOk(ctx: Ctx, req: FastifyRequest): boolean {
   const q = (req.query as Record<string, unknown> | undefined)?.token;
   const given = typeof q === 'string' ? q : req.headers['x-grading-token'];
@@ -116,6 +124,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   let port = 0;
 
   app.addHook('onRequest', async (req, reply) => {
+    if (req.url === '/favicon.ico') return reply.code(204).send(); // browsers ask without the token
     const host = req.headers.host ?? '';
     if (host !== `127.0.0.1:${port}` && host !== `localhost:${port}`) {
       return reply.code(421).type('text/plain; charset=utf-8').send(`refused: Host "${host}" is not this grading server (use http://127.0.0.1:${port}/)`);
@@ -170,7 +179,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     const rows = loc.roster.map((s, i) => {
       const sub = subs.get(s.id)!;
       const score = scored.get(s.id);
-      return { n: i + 1, label: ctx.opts.anonymous ? `Submission ${i + 1}` : `${s.id} ${s.name}`, problem: sub.problem, score };
+      return { n: i + 1, label: ctx.opts.anonymous ? `Submission ${i + 1}` : `${s.id} ${s.name}`, problem: scrub(ctx, sub.problem, sub), score };
     });
     return render(reply, 'item.njk', { it: loc.it, rows, graded: scored.size === 0 ? 0 : rows.filter((r) => r.score).length, total: rows.length });
   });
@@ -179,7 +188,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     const loc = locateStudent(req.params as { assignment: string; item: string; n: string });
     if ('error' in loc) return notFound(reply, loc.error);
     const { it, roster, n, student } = loc;
-    const sub = submissionsOf(it, [student.id], config.course.time_zone)[0]!;
+    const found = submissionsOf(it, [student.id], config.course.time_zone)[0]!;
+    const sub = { ...found, problem: scrub(ctx, found.problem, found) };
     const grade = computeFinalGrades(db).find((g) => g.studentId === student.id);
     const rubric = rubricOf(db, it);
     const score = loadScore(db, it.assignment, student.id, it.item);
