@@ -6,3 +6,4 @@ export * from './scm';
 export * from './labels';
 export * from './mfp';
 export * from './measured';
+export * from './experiment';

@@ -263,7 +263,8 @@ export function simulateTracks(tracks: readonly Track[], options: SimulationOpti
     const dt = t.snapshotInterval ?? 1;
     if (!(t.startKm > 0) || !(t.endKm > 0)) throw new ConfigError(where, `tracks[${k}] (${t.name}): startKm and endKm must be positive`);
     if (!(v > 0) || !(dt > 0)) throw new ConfigError(where, `tracks[${k}] (${t.name}): speed and snapshotInterval must be positive`);
-    const count = Math.floor((Math.abs(t.endKm - t.startKm) * 1000) / (v * dt)) + 1;
+    // (+1e-9: 0.2 km at 2 m/s is 100 intervals even when 1.2 − 1 rounds to 0.19999…)
+    const count = Math.floor((Math.abs(t.endKm - t.startKm) * 1000) / (v * dt) + 1e-9) + 1;
     return { count, v: Math.sign(t.endKm - t.startKm) * v, dt, zs: t.sourceDepth ?? zs };
   });
   const T = plan.reduce((s, p) => s + p.count, 0);
@@ -385,9 +386,30 @@ export function scmMatrix(data: ScmDataset, row: number, f = 0): Float64Array {
       const im = data.features.data[o + half + t]!;
       C[2 * (i * L + j)] = re;
       C[2 * (i * L + j) + 1] = im;
-      C[2 * (j * L + i)] = re;
-      C[2 * (j * L + i) + 1] = -im;
+      if (j > i) {
+        C[2 * (j * L + i)] = re;
+        C[2 * (j * L + i) + 1] = -im;
+      }
     }
   }
   return C;
+}
+
+/** The SCMs with indices idx (e.g. split.train), as a new data set (rows copied). */
+export function takeScms(data: ScmDataset, idx: ArrayLike<number>): ScmDataset {
+  const c = data.features.cols;
+  const n = idx.length;
+  const features = zeros(n, c);
+  const rangeKm = new Float64Array(n);
+  const time = new Float64Array(n);
+  const track = new Uint16Array(n);
+  for (let k = 0; k < n; k++) {
+    const i = idx[k]!;
+    if (!Number.isInteger(i) || i < 0 || i >= data.features.rows) throw new DataError('takeScms', `index ${i} is out of range 0 … ${data.features.rows - 1}`);
+    features.data.set(data.features.data.subarray(i * c, (i + 1) * c), k * c);
+    rangeKm[k] = data.rangeKm[i]!;
+    time[k] = data.time[i]!;
+    track[k] = data.track[i]!;
+  }
+  return { ...data, features, rangeKm, time, track, trackNames: [...data.trackNames] };
 }
