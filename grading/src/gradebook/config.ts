@@ -53,6 +53,19 @@ export interface LetterCut {
   min: number;
 }
 
+/** A dated course event (topic proposal, teams formed, report due): data for notebooks and reports, never graded. */
+export interface MilestoneConfig {
+  id: string;
+  title: string;
+  /** Local calendar date in the course zone, "2027-05-03". */
+  date: string;
+  /** True when the syllabus gives the date only roughly ("about June 10"). */
+  approximate?: boolean;
+  /** The assignment this milestone belongs to, if any (e.g. the proposal or the report). */
+  assignment?: string;
+  note?: string;
+}
+
 export interface CourseConfig {
   course: { id: string; title: string; term: string; time_zone: string };
   components: ComponentConfig[];
@@ -63,6 +76,8 @@ export interface CourseConfig {
   rounding: { decimals: number };
   /** Export choices (absent in configs stored by older versions: DEFAULT_EXPORTS). */
   exports?: ExportConfig;
+  /** Course milestones in date order as written (absent in configs stored by older versions). */
+  milestones?: MilestoneConfig[];
 }
 
 /** The export choices of a config, with defaults. */
@@ -157,6 +172,22 @@ export const courseSchema = {
       type: 'object',
       additionalProperties: false,
       properties: { decimals: { type: 'integer', minimum: 0, maximum: 6 } },
+    },
+    milestones: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['id', 'title', 'date'],
+        properties: {
+          id: { type: 'string', pattern: idPattern },
+          title: { type: 'string', minLength: 1 },
+          date: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' },
+          approximate: { type: 'boolean' },
+          assignment: { type: 'string' },
+          note: { type: 'string' },
+        },
+      },
     },
     // Items graded on the manual grading page, with their rubrics; checked in detail by manual/config.ts.
     manual_grading: { type: 'array', items: { type: 'object' } },
@@ -259,6 +290,19 @@ export function loadCourseConfig(file: string, text: string = readFileSync(file,
   for (const comp of c.late_policy?.applies_to ?? []) {
     if (!componentIds.has(comp)) problems.push({ file, line: at(['late_policy', 'applies_to']), field: 'late_policy.applies_to', message: `unknown component "${comp}"` });
   }
+  const milestoneIds = new Set<string>();
+  (c.milestones ?? []).forEach((m: MilestoneConfig, i: number) => {
+    if (milestoneIds.has(m.id)) problems.push({ file, line: at(['milestones', i, 'id']), field: `milestones[${i}].id`, message: `duplicate milestone id "${m.id}"` });
+    milestoneIds.add(m.id);
+    const [y, mo, d] = m.date.split('-').map(Number) as [number, number, number];
+    const day = new Date(Date.UTC(y, mo - 1, d));
+    if (day.getUTCFullYear() !== y || day.getUTCMonth() !== mo - 1 || day.getUTCDate() !== d) {
+      problems.push({ file, line: at(['milestones', i, 'date']), field: `milestones[${i}].date`, message: `"${m.date}" is not a calendar date (YYYY-MM-DD)` });
+    }
+    if (m.assignment !== undefined && !assignmentIds.has(m.assignment)) {
+      problems.push({ file, line: at(['milestones', i, 'assignment']), field: `milestones[${i}].assignment`, message: `unknown assignment "${m.assignment}" (known: ${[...assignmentIds].join(', ')})` });
+    }
+  });
   const letters: LetterCut[] = c.letters;
   for (let i = 1; i < letters.length; i++) {
     if (letters[i]!.min >= letters[i - 1]!.min) problems.push({ file, line: at(['letters', i, 'min']), field: `letters[${i}].min`, message: 'cut-offs must be listed from the highest to the lowest, strictly decreasing' });
@@ -282,6 +326,7 @@ export function loadCourseConfig(file: string, text: string = readFileSync(file,
     letters,
     rounding: { decimals: c.rounding?.decimals ?? 2 },
     exports: { ...DEFAULT_EXPORTS, ...(c.exports ?? {}) },
+    milestones: (c.milestones ?? []).map((m: MilestoneConfig) => ({ ...m })),
   };
 }
 
