@@ -77,9 +77,10 @@ program
   .description('write one HTML feedback page per result (hidden tests only as counts)')
   .argument('<results>', 'results folder written by autograde')
   .option('-o, --out <dir>', 'output folder (default <results>/../feedback)')
-  .action((results: string, o: { out?: string }) => {
+  .option('--gradebook <db>', 'gradebook with rubric scores and comments of written answers (from `serve`)')
+  .action((results: string, o: { out?: string; gradebook?: string }) => {
     const out = o.out ?? join(results, '..', 'feedback');
-    const written = writeFeedback({ resultsDir: results, outDir: out });
+    const written = writeFeedback({ resultsDir: results, outDir: out, gradebook: o.gradebook });
     console.log(`${written.length} feedback pages → ${out}`);
   });
 
