@@ -51,7 +51,7 @@ describe('gradebook CLI', () => {
     expect(s001).toContain('raw 97 = 97/100 (override)');
     const grades = await cli(...db, 'grades', '--out', join(dir, 'out'));
     expect(grades.out).toMatch(/^40 students/);
-    expect(readFileSync(join(dir, 'out', 'canvas-import.csv'), 'utf8').split('\n')[1]).toBe('    Points Possible,,,,,100,20,100,');
+    expect(readFileSync(join(dir, 'out', 'canvas-import.csv'), 'utf8').split('\n')[1]).toBe('    Points Possible,,,,,100,100,20,100,'); // hw1, hw2, seminar, project
     await cli(...db, 'report', '--out', join(dir, 'report'));
     expect(existsSync(join(dir, 'report', 'students', 's040.html'))).toBe(true);
     const bad = await cli(...db, 'import-scores', 'seminar', writeFile(dir, 'bad.csv', 'student_id,points\ns001,25\n'));
