@@ -3,10 +3,15 @@
  *
  * `show(figure)` sends ONE Jupyter display bundle with three representations,
  * so every front end picks the best one it can render:
- * - `application/vnd.plotly.v1+json` — JupyterLab with the plotly renderer, VS Code;
- * - `text/html` — a div plus a script; the plotly.js bundle is inlined in the
- *   first figure of a kernel session (no network needed) and later figures
- *   reuse `window.Plotly`; this is also what nbconvert's HTML export shows;
+ * - `application/vnd.plotly.v1+json` — drawn by the front ends' own plotly
+ *   renderers: VS Code, JupyterLab with plotly's extension, and the classic
+ *   Notebook with the kit's nbextension (`npm run lab` enables it), which
+ *   draw it even in untrusted notebooks and need no plotly.js in the file;
+ * - `text/html` — a div plus a script that draws the figure wherever scripts
+ *   run (exported HTML, trusted notebooks without a plotly renderer). It finds
+ *   plotly.js once per page from whichever output carries it: one output per
+ *   notebook carries the inlined bundle (no network needed), see `show`;
+ *   in a live classic Notebook it also loads the kit's served copy;
  * - `text/plain` — a one-line summary for consoles and logs.
  *
  * Figure helpers build the plots of Lecture 5: training curves, 2-D data with
@@ -39,15 +44,51 @@ export interface DisplayBundle {
 // ---------------------------------------------------------------------------
 // Display
 
-/** Whether this kernel session has already sent the plotly.js bundle. */
-let plotlySentThisSession = false;
+/**
+ * Which output of this kernel session carries the plotly.js bundle (for the
+ * text/html representation; see `figureHtml`). One copy per notebook keeps
+ * the saved file small; it goes with the first figure of the session, and
+ * again with the first figure of a re-run of the cell that carried it (its old
+ * output, the only copy, is being replaced) or after that cell was deleted
+ * (JupyterLab says so). A cell is known by the id the front end sends
+ * (JupyterLab, Notebook 7, VS Code), else by its code (classic Notebook).
+ */
+interface Carrier {
+  /** The cell that carried it: its id, or `code:` + its source. */
+  cell: string | undefined;
+}
+let carrier: Carrier | undefined;
+/** The execute request whose figures were last shown, and whether one of them carried plotly. */
+let lastRequest: unknown;
 
 /** Forget that plotly.js was sent (for tests, or after clearing all outputs). */
 export function resetPlotSession(): void {
-  plotlySentThisSession = false;
+  carrier = undefined;
+  lastRequest = undefined;
 }
 
 type DisplayHook = (data: { data: Record<string, unknown>; metadata: Record<string, unknown>; transient: Record<string, unknown> }, update: boolean) => void;
+
+/** The request tslab is executing (set by the kit's tslab patch), as far as a figure needs it. */
+interface ExecuteRequest {
+  code?: string;
+  metadata?: { cellId?: unknown; deletedCells?: unknown };
+}
+
+/** tslab's jupyter module when running inside a tslab kernel (or the kit's executor). */
+function tslabJupyter(): { lastWriteDisplayData?: unknown; lastExecuteRequest?: unknown } | undefined {
+  const pattern = /[\\/]tslab[\\/]dist[\\/]jupyter\.js$/;
+  // Among loaded copies, the one whose display hook is set (the kernel's).
+  for (const [file, mod] of Object.entries(require.cache)) {
+    const exports = mod?.exports as { lastWriteDisplayData?: unknown } | undefined;
+    if (pattern.test(file) && typeof exports?.lastWriteDisplayData === 'function') return exports;
+  }
+  try {
+    return require('tslab/dist/jupyter') as { lastWriteDisplayData?: unknown };
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * tslab's display hook when running inside a tslab kernel (or the kit's
@@ -55,18 +96,27 @@ type DisplayHook = (data: { data: Record<string, unknown>; metadata: Record<stri
  * work in plain Node, so it is looked up at run time, first among loaded
  * modules (whatever copy the kernel uses), then by resolving it.
  */
-function displayHook(): DisplayHook | undefined {
-  const pattern = /[\\/]tslab[\\/]dist[\\/]jupyter\.js$/;
-  for (const [file, mod] of Object.entries(require.cache)) {
-    const hook = pattern.test(file) ? (mod?.exports as { lastWriteDisplayData?: unknown })?.lastWriteDisplayData : undefined;
-    if (typeof hook === 'function') return hook as DisplayHook;
-  }
-  try {
-    const hook = (require('tslab/dist/jupyter') as { lastWriteDisplayData?: unknown }).lastWriteDisplayData;
-    return typeof hook === 'function' ? (hook as DisplayHook) : undefined;
-  } catch {
-    return undefined;
-  }
+function displayHook(jupyter = tslabJupyter()): DisplayHook | undefined {
+  const hook = jupyter?.lastWriteDisplayData;
+  return typeof hook === 'function' ? (hook as DisplayHook) : undefined;
+}
+
+/** The cell key of a request: the front end's cell id, else its code. */
+function cellKey(req: ExecuteRequest | undefined): string | undefined {
+  if (!req) return undefined;
+  const id = req.metadata?.cellId;
+  if (typeof id === 'string' && id !== '') return `id:${id}`;
+  return typeof req.code === 'string' ? `code:${req.code}` : undefined;
+}
+
+/** Whether the figure about to be shown in `req` must carry plotly.js. */
+function mustCarry(req: ExecuteRequest | undefined): boolean {
+  if (!carrier) return true;
+  if (req === undefined || req === lastRequest) return false; // one copy per execution at most
+  const key = cellKey(req);
+  if (key !== undefined && key === carrier.cell) return true;
+  const deleted = req.metadata?.deletedCells;
+  return Array.isArray(deleted) && carrier.cell !== undefined && deleted.some((d) => `id:${String(d)}` === carrier!.cell);
 }
 
 /**
@@ -76,11 +126,16 @@ function displayHook(): DisplayHook | undefined {
  * can be displayed: the bundle, with plotly.js inlined, is returned instead.
  */
 export function show(figure: Figure): DisplayBundle | undefined {
-  const hook = displayHook();
-  const bundle = displayBundle(figure, { includePlotly: hook === undefined || !plotlySentThisSession });
-  if (!hook) return bundle;
+  const jupyter = tslabJupyter();
+  const hook = displayHook(jupyter);
+  if (!hook) return displayBundle(figure, { includePlotly: true });
+  const raw = jupyter?.lastExecuteRequest;
+  const req = raw && typeof raw === 'object' ? (raw as ExecuteRequest) : undefined;
+  const carry = mustCarry(req);
+  const bundle = displayBundle(figure, { includePlotly: carry });
   hook({ data: { ...bundle }, metadata: {}, transient: {} }, false);
-  plotlySentThisSession = true;
+  if (carry) carrier = { cell: cellKey(req) };
+  lastRequest = req;
   return undefined;
 }
 
@@ -112,15 +167,26 @@ function titleText(title: unknown): string | undefined {
 
 let figureCounter = 0;
 
+/** The folder name of the kit's classic-Notebook extension (see grading's nbextension.ts). */
+export const NBEXTENSION_NAME = 'course-kit-plotly';
+
 /**
- * HTML for one figure: a div and a script that draws it with plotly.js.
+ * HTML for one figure: a div and a small script that draws it with plotly.js.
+ *
+ * The script finds plotly.js on its own, once per page, so that every output
+ * draws after save and reopen, whichever cells were re-run or deleted:
+ * 1. `window.Plotly`, installed by whichever output on the page carries the
+ *    bundle (an output made with `includePlotly`, see `plotlyScript`), also
+ *    when that output comes later in the page;
+ * 2. in a live classic Notebook, the copy the kit's nbextension folder serves
+ *    (`nbextensions/course-kit-plotly/plotly.min.js`, through require.js);
+ * 3. otherwise, after a while, a message saying how to get the plot.
  *
  * With `includePlotly` the plotly.js bundle is inlined first. It runs inside
  * a function whose parameters shadow `define`, `module` and `exports`, so on
  * pages that use require.js/AMD or CommonJS shims (classic Notebook,
  * nbconvert's HTML) it still installs `window.Plotly` instead of registering
- * an anonymous module. Without it the script waits for `window.Plotly` (sent
- * by an earlier figure) for a few seconds and then says how to fix the page.
+ * an anonymous module.
  */
 export function figureHtml(figure: Figure, options: { includePlotly?: boolean; id?: string } = {}): string {
   const clean = normaliseFigure(figure);
@@ -129,8 +195,8 @@ export function figureHtml(figure: Figure, options: { includePlotly?: boolean; i
   const height = typeof clean.layout.height === 'number' ? clean.layout.height : 420;
   const json = scriptSafeJson(clean);
   const parts: string[] = [];
-  // Shown until the script draws the figure, e.g. in an untrusted notebook where scripts do not run.
-  const placeholder = escapeText(`${figureSummary(clean)} (plot appears when scripts run: trust the notebook or re-run the cell)`);
+  // Shown until the script draws the figure, e.g. where scripts do not run (an untrusted notebook without the kit's renderer).
+  const placeholder = escapeText(`${figureSummary(clean)} (not drawn here: this page runs no scripts; open the notebook with npm run lab or VS Code, or trust it)`);
   parts.push(`<div id="${id}" class="course-kit-plot" style="width:100%;min-height:${height}px">${placeholder}</div>`);
   if (options.includePlotly ?? true) parts.push(plotlyScript());
   parts.push(
@@ -138,13 +204,21 @@ export function figureHtml(figure: Figure, options: { includePlotly?: boolean; i
     '(function () {',
     `  var fig = ${json};`,
     `  var el = document.getElementById(${JSON.stringify(id)});`,
-    '  var tries = 0;',
-    '  function draw() {',
-    '    if (window.Plotly) { el.textContent = ""; window.Plotly.newPlot(el, fig.data, fig.layout, fig.config); return; }',
-    '    if (++tries < 100) { setTimeout(draw, 100); return; }',
-    '    el.textContent = "plotly.js is not loaded on this page: run the notebook from the top (Restart & Run All) so the first figure brings it.";',
+    '  if (!el) return;',
+    '  function draw(P) { el.textContent = ""; P.newPlot(el, fig.data, fig.layout, fig.config); }',
+    '  if (window.Plotly) { draw(window.Plotly); return; }',
+    '  var tries = 0, asked = false;',
+    '  function wait() {',
+    '    if (window.Plotly) { draw(window.Plotly); return; }',
+    // A live classic Notebook (require.js and the Jupyter object): the kit's nbextension folder serves plotly.js.
+    '    if (!asked && window.Jupyter && window.require && window.define && window.define.amd) {',
+    '      asked = true;',
+    `      window.require(["nbextensions/${NBEXTENSION_NAME}/plotly.min"], function (P) { window.Plotly = window.Plotly || P; }, function () { return undefined; });`,
+    '    }',
+    '    if (++tries < 300) { setTimeout(wait, 100); return; }',
+    '    el.textContent = "plotly.js is not on this page (the output that carried it was cleared): open the notebook with npm run lab or VS Code, or Restart & Run All.";',
     '  }',
-    '  draw();',
+    '  wait();',
     '})();',
     '</script>',
   );

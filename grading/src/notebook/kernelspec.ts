@@ -16,6 +16,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'fs';
 import { delimiter, dirname, join } from 'path';
+import { installNbextension } from './nbextension';
 
 export const KERNEL_NAME = 'course-kit-tslab';
 export const DISPLAY_NAME = 'TypeScript (course kit)';
@@ -45,8 +46,10 @@ export function projectRoot(from: string = __dirname): string {
 }
 
 export interface KernelSpecInstall {
-  /** Folder to put on JUPYTER_PATH (contains kernels/<name>/kernel.json). */
+  /** Folder to put on JUPYTER_PATH (contains kernels/<name>/kernel.json and nbextensions/). */
   jupyterPath: string;
+  /** Folder to put on JUPYTER_CONFIG_PATH (nbconfig enabling the kit's plotly renderer, see nbextension.ts). */
+  configPath: string;
   /** The written kernel.json. */
   kernelJson: string;
   /** The kernel spec as written. */
@@ -62,7 +65,10 @@ export function tslabBin(root: string): string {
   return bin;
 }
 
-/** Write `.jupyter-kernels/kernels/<KERNEL_NAME>/kernel.json` for this checkout. */
+/**
+ * Write `.jupyter-kernels/kernels/<KERNEL_NAME>/kernel.json` for this checkout,
+ * and the classic Notebook's plotly renderer next to it (nbextension.ts).
+ */
 export function installKernelSpec(root: string = projectRoot()): KernelSpecInstall {
   const jupyterPath = join(root, '.jupyter-kernels');
   const dir = join(jupyterPath, 'kernels', KERNEL_NAME);
@@ -79,20 +85,28 @@ export function installKernelSpec(root: string = projectRoot()): KernelSpecInsta
   if (!existsSync(kernelJson) || readFileSync(kernelJson, 'utf8') !== text) {
     writeFileSync(kernelJson, text);
   }
-  return { jupyterPath, kernelJson, spec };
+  const { configPath } = installNbextension(jupyterPath);
+  return { jupyterPath, configPath, kernelJson, spec };
 }
 
-/** A copy of `env` with the kit's kernel folder first on JUPYTER_PATH. */
+/**
+ * A copy of `env` with the kit's folders first on JUPYTER_PATH (kernel spec,
+ * nbextension) and JUPYTER_CONFIG_PATH (the config enabling the nbextension).
+ */
 export function jupyterEnv(install: KernelSpecInstall, env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
-  const rest = env.JUPYTER_PATH ? delimiter + env.JUPYTER_PATH : '';
-  return { ...env, JUPYTER_PATH: install.jupyterPath + rest };
+  const first = (dir: string, rest: string | undefined) => dir + (rest ? delimiter + rest : '');
+  return {
+    ...env,
+    JUPYTER_PATH: first(install.jupyterPath, env.JUPYTER_PATH),
+    JUPYTER_CONFIG_PATH: first(install.configPath, env.JUPYTER_CONFIG_PATH),
+  };
 }
 
 if (require.main === module) {
   try {
     const install = installKernelSpec();
     console.log(`Kernel "${DISPLAY_NAME}" (${KERNEL_NAME}) written to ${install.kernelJson}`);
-    console.log(`Jupyter finds it with JUPYTER_PATH=${install.jupyterPath} (npm run lab sets this).`);
+    console.log(`Jupyter finds it with JUPYTER_PATH=${install.jupyterPath} and JUPYTER_CONFIG_PATH=${install.configPath} (npm run lab sets both).`);
   } catch (e) {
     // A missing tslab must not fail `npm install` of the whole kit.
     console.warn(`kernelspec: ${(e as Error).message}`);
