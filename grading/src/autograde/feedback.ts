@@ -23,6 +23,15 @@ export function neutraliseBidi(s: string): string {
   return s.replace(/[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => `[U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}]`);
 }
 
+/**
+ * What a hidden test's row says when it failed: one of three fixed phrases, never the result's message itself
+ * (the judge keeps values out of hidden messages; the page does not rely on it).
+ */
+export function hiddenMessage(message: string): string {
+  if (/^not run\b/.test(message)) return 'not run';
+  return message === 'raised an error' ? 'raised an error' : 'wrong value';
+}
+
 type Test = SubmissionResult['tests'][number];
 const isManual = (t: Test) => (t as { manual?: boolean }).manual === true;
 
@@ -51,7 +60,7 @@ export function feedbackHtml(r: SubmissionResult, manual: Map<string, StoredScor
     // Hidden tests are named with their description so a student knows what was wrong; their rows carry only
     // the judge's generic message for hidden tests (never an input or expected value: the key stays with the parent).
     const rows = [...visible, ...hidden]
-      .map((t) => `<tr class="${t.passed ? 'pass' : 'fail'}${t.hidden ? ' hidden-test' : ''}"><td>${t.passed ? '✔' : '✘'}</td><td><code>${e(t.id)}</code>${t.hidden ? ' <em>(hidden)</em>' : ''}</td><td>${e(t.description)}</td><td>${fmt(t.points)}/${fmt(t.max_points)}</td><td>${t.passed ? '' : e(t.message)}</td></tr>`)
+      .map((t) => `<tr class="${t.passed ? 'pass' : 'fail'}${t.hidden ? ' hidden-test' : ''}"><td>${t.passed ? '✔' : '✘'}</td><td><code>${e(t.id)}</code>${t.hidden ? ' <em>(hidden)</em>' : ''}</td><td>${e(t.description)}</td><td>${fmt(t.points)}/${fmt(t.max_points)}</td><td>${t.passed ? '' : e(t.hidden ? hiddenMessage(t.message) : t.message)}</td></tr>`)
       .concat(written.map((t) => manualRow(t, manual.get(t.id), e)))
       .join('\n');
     const hp = hidden.filter((t) => t.passed);
