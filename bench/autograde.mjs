@@ -96,6 +96,31 @@ if (process.argv.includes('--compare')) {
   console.log(`same batch, each sandbox converting its own cells: ${local.graded.length} submissions in ${(local.ms / 1000).toFixed(1)} s = ${localPerMin.toFixed(1)} submissions/min`);
   console.log(differ.length ? `GRADES DIFFER for ${differ.join(', ')}` : `grades identical in both runs (${b.size} students: status, points, per-test results and messages)`);
 }
+// 3. The cost of isolation per sandbox start: a sandbox that runs no cell (start, load the worker, report done),
+//    under bubblewrap and under Node's permission model alone, alternated so that both see the same machine load.
+{
+  const { runInSandbox } = require(join(root, 'grading/dist/autograde/sandbox.js'));
+  const { setIsolationPolicy, probeBubblewrap } = require(join(root, 'grading/dist/autograde/isolation.js'));
+  if ('bwrap' in probeBubblewrap()) {
+    const times = { bubblewrap: [], 'permission-only': [] };
+    for (let i = 0; i < 8; i++) {
+      for (const policy of ['require-bubblewrap', 'permission-only']) {
+        setIsolationPolicy(policy);
+        const r = await runInSandbox([], join(work, `start-${policy}-${i}`));
+        if (r.status !== 'ok') throw new Error(`empty sandbox (${policy}): ${r.cause}`);
+        times[policy === 'permission-only' ? 'permission-only' : 'bubblewrap'].push(r.ms);
+      }
+    }
+    setIsolationPolicy('require-bubblewrap');
+    const median = (xs) => [...xs].sort((x, y) => x - y)[xs.length >> 1];
+    const bw = median(times.bubblewrap);
+    const po = median(times['permission-only']);
+    out.isolationStartMs = { bubblewrap: bw, permissionOnly: po, cost: bw - po };
+    console.log(`sandbox start to done, no cells (median of 8, alternated): bubblewrap ${bw.toFixed(0)} ms, permission model only ${po.toFixed(0)} ms: isolation costs ${(bw - po).toFixed(0)} ms per sandbox start`);
+  } else {
+    console.log('bubblewrap not usable here: the isolation cost was not measured');
+  }
+}
 compilerPool().close();
 const worst = Math.min(...Object.values(cold).map((c) => c.perMin));
 console.log(`target (issue 3): [${worst >= 60 ? 'met' : 'MISSED'}] ≥ 60 submissions/min on this machine — slowest cold CLI run ${worst.toFixed(1)}/min`);
