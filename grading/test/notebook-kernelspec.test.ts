@@ -13,7 +13,7 @@ describe('kernel spec', () => {
     expect(projectRoot(__dirname)).toBe(resolve(__dirname, '../..'));
   });
 
-  it('writes kernel.json under .jupyter-kernels/kernels/<name> pointing at the project tslab', () => {
+  it('writes kernel.json under .jupyter-kernels/kernels/<name>: the project tslab on this Node.js', () => {
     writeFileSync(join(root, 'package.json'), JSON.stringify({ name: 'kit', workspaces: ['lib'] }));
     expect(() => installKernelSpec(root)).toThrow(/tslab is not installed/);
     mkdirSync(join(root, 'node_modules', '.bin'), { recursive: true });
@@ -22,7 +22,7 @@ describe('kernel spec', () => {
     expect(install.kernelJson).toBe(join(root, '.jupyter-kernels', 'kernels', KERNEL_NAME, 'kernel.json'));
     const spec = JSON.parse(readFileSync(install.kernelJson, 'utf8'));
     expect(spec).toMatchObject({
-      argv: [join(root, 'node_modules', '.bin', 'tslab'), 'kernel', '--config-path', '{connection_file}'],
+      argv: [process.execPath, join(root, 'node_modules', '.bin', 'tslab'), 'kernel', '--config-path', '{connection_file}'],
       display_name: DISPLAY_NAME,
       language: 'typescript',
     });

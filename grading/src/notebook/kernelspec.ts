@@ -56,6 +56,11 @@ export interface KernelSpecInstall {
   spec: { argv: string[]; display_name: string; language: string; metadata: Record<string, unknown> };
 }
 
+/** The command prefix that starts tslab's launcher (a JS file) with this process's Node.js. */
+function kernelNode(): string[] {
+  return process.platform === 'win32' ? [] : [process.execPath];
+}
+
 /** The tslab launcher npm installed for this project. */
 export function tslabBin(root: string): string {
   const bin = join(root, 'node_modules', '.bin', process.platform === 'win32' ? 'tslab.cmd' : 'tslab');
@@ -74,7 +79,10 @@ export function installKernelSpec(root: string = projectRoot()): KernelSpecInsta
   const dir = join(jupyterPath, 'kernels', KERNEL_NAME);
   mkdirSync(dir, { recursive: true });
   const spec = {
-    argv: [tslabBin(root), 'kernel', '--config-path', '{connection_file}'],
+    // The kernel runs on the Node.js that wrote this spec (the one that installed the kit or
+    // runs `npm run lab`), not on whatever `node` the launcher's #! finds on Jupyter's PATH:
+    // a Jupyter started from a desktop menu often has no nvm/fnm Node on PATH at all.
+    argv: [...kernelNode(), tslabBin(root), 'kernel', '--config-path', '{connection_file}'],
     display_name: DISPLAY_NAME,
     language: 'typescript',
     metadata: { generated_by: '@course-kit/grading kernelspec.ts' },
