@@ -15,6 +15,7 @@ import { AnswerKey, GRADER_VERSION, SubmissionResult, buildKey, gradeSubmission,
 import { Assignment, loadAssignment, readNotebook } from './notebook';
 import { assignmentName } from './release';
 import { DEFAULT_LIMITS, SandboxLimits } from './sandbox';
+import { BATCH_INFO, BatchInfo, SCRATCH_PREFIX, Shard, keyDigest, lockResults, sha256File, shardOf, sweepScratch, writeFileJson } from './shards';
 
 export const COURSE_TIME_ZONE = 'America/Los_Angeles';
 
@@ -77,7 +78,24 @@ export interface BatchOptions {
   timeZone?: string;
   /** Only these students (default all in the manifest). */
   only?: string[];
+  /** Grade only this part of the class (by student id, see shards.ts). */
+  shard?: Shard;
+  /**
+   * A shipped answer key (built once by `autograde key`): used as is, never rebuilt; refused when it was
+   * built from another source notebook, or when `keySha256` is given and the file's sha256 differs.
+   */
+  keyFile?: string;
+  keySha256?: string;
   log?: (line: string) => void;
+}
+
+/** How a submission ended, for the summary: ran normally with every test passed, some failed, or not graded normally. */
+export type Outcome = 'ok' | 'partial' | 'crash' | 'timeout' | 'no-submission';
+export const OUTCOMES: Outcome[] = ['ok', 'partial', 'crash', 'timeout', 'no-submission'];
+
+export function outcomeOf(r: SubmissionResult): Outcome {
+  if (r.status !== 'ok') return r.status;
+  return r.tests.every((t) => t.passed) ? 'ok' : 'partial';
 }
 
 export interface BatchSummary {
@@ -88,7 +106,51 @@ export interface BatchSummary {
   /** Problems with the inputs, stated explicitly (files not in the manifest, missing files...). */
   warnings: string[];
   results: SubmissionResult[];
+  /** Submissions per outcome (ok, partial, crash, timeout, no-submission). */
+  counts: Record<Outcome, number>;
+  /** Submissions that could not be graded normally (crash, timeout), with the cause. */
+  failures: { student_id: string; status: string; cause: string | null }[];
+  shard: Shard | null;
   ms: number;
+}
+
+/** The per-outcome line printed after a batch: "ok 30, partial 6, crash 1, timeout 1, no submission 2". */
+export function outcomeLine(counts: Record<Outcome, number>): string {
+  return OUTCOMES.map((o) => `${o === 'no-submission' ? 'no submission' : o} ${counts[o]}`).join(', ');
+}
+
+/** Reads a shipped answer key and checks it against the source notebook (and the expected sha256, when given). */
+export function loadShippedKey(a: Assignment, keyFile: string, keySha256?: string): AnswerKey {
+  if (!existsSync(keyFile)) throw new Error(`${keyFile}: no such answer key (build it once with "autograde key <source> --out ${keyFile}")`);
+  if (keySha256 && sha256File(keyFile) !== keySha256.toLowerCase()) {
+    throw new Error(`${keyFile}: sha256 ${sha256File(keyFile)} is not the expected ${keySha256} (a different or damaged key was shipped)`);
+  }
+  let key: AnswerKey;
+  try {
+    key = JSON.parse(readFileSync(keyFile, 'utf8')) as AnswerKey;
+  } catch (e) {
+    throw new Error(`${keyFile}: not an answer key (${(e as Error).message})`);
+  }
+  if (key.sourceHash !== sourceHash(a)) {
+    throw new Error(`${keyFile}: built from another version of ${a.name}'s source notebook (source hash ${String(key.sourceHash).slice(0, 16)} ≠ ${sourceHash(a).slice(0, 16)}); rebuild it with "autograde key"`);
+  }
+  return key;
+}
+
+/** Builds the answer key of a source notebook once (for shards on several machines); returns it and its file's sha256. */
+export async function buildAnswerKeyFile(source: string, out: string, limits: Partial<SandboxLimits> = {}): Promise<{ key: AnswerKey; sha256: string }> {
+  const nb = readNotebook(source);
+  const a = loadAssignment(nb, assignmentName(nb, source), source);
+  sweepScratch();
+  const workRoot = mkdtempSync(join(tmpdir(), `${SCRATCH_PREFIX}${process.pid}-`));
+  try {
+    const key = await buildKey(a, join(workRoot, '_reference'), { ...DEFAULT_LIMITS, ...limits });
+    mkdirSync(dirname(resolve(out)), { recursive: true });
+    writeFileSync(out, JSON.stringify(key, null, 1));
+    return { key, sha256: sha256File(out) };
+  } finally {
+    rmSync(workRoot, { recursive: true, force: true });
+  }
 }
 
 function loadOrBuildKey(a: Assignment, keyPath: string, workRoot: string, limits: SandboxLimits, force: boolean): Promise<AnswerKey> {
@@ -135,18 +197,24 @@ export async function autogradeBatch(options: BatchOptions): Promise<BatchSummar
   const keyPath = resolve(options.keyPath ?? join(outDir, '..', 'answer-key.json'));
   const manifestPath = options.manifest ?? join(options.submissionsDir, '..', 'manifest.csv');
   const limits: SandboxLimits = { ...DEFAULT_LIMITS, ...options.limits };
-  const rows = readManifest(manifestPath, options.timeZone).filter((r) => !options.only || options.only.includes(r.studentId));
-  mkdirSync(outDir, { recursive: true });
+  const all = readManifest(manifestPath, options.timeZone);
+  const shard = options.shard ?? null;
+  const rows = all.filter((r) => (!options.only || options.only.includes(r.studentId)) && (!shard || shardOf(r.studentId, shard.count) === shard.index));
+  if (!existsSync(options.submissionsDir)) throw new Error(`${options.submissionsDir}: no such submissions folder`);
   const warnings: string[] = [];
-  const listed = new Set(rows.map((r) => r.file).filter((f): f is string => f !== null));
-  const present = existsSync(options.submissionsDir) ? readdirSync(options.submissionsDir).filter((f) => f.endsWith('.ipynb')) : [];
+  const listed = new Set(all.map((r) => r.file).filter((f): f is string => f !== null));
+  const present = readdirSync(options.submissionsDir).filter((f) => f.endsWith('.ipynb'));
   for (const f of present) {
     if (!listed.has(f) && !options.only) warnings.push(`${f}: in the submissions folder but not in the manifest — not graded (file times are not used as submission times)`);
   }
-  const workRoot = mkdtempSync(join(tmpdir(), 'course-kit-autograde-'));
-  const summary: BatchSummary = { assignment: a.name, outDir, graded: [], skipped: [], warnings, results: [], ms: 0 };
+  // One batch per results folder at a time; scratch folders of killed graders go first.
+  const unlock = lockResults(outDir);
+  for (const p of sweepScratch()) log(`removed ${p}, left by a grader that was killed`);
+  const workRoot = mkdtempSync(join(tmpdir(), `${SCRATCH_PREFIX}${process.pid}-`));
+  const counts = Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<Outcome, number>;
+  const summary: BatchSummary = { assignment: a.name, outDir, graded: [], skipped: [], warnings, results: [], counts, failures: [], shard, ms: 0 };
   try {
-    const key = await loadOrBuildKey(a, keyPath, workRoot, limits, options.force === true);
+    const key = options.keyFile ? loadShippedKey(a, options.keyFile, options.keySha256) : await loadOrBuildKey(a, keyPath, workRoot, limits, options.force === true);
     const showBar = options.progress ?? process.stderr.isTTY === true;
     const bar = showBar ? new SingleBar({ format: `${a.name} {bar} {value}/{total} | {student}`, hideCursor: true }, Presets.shades_classic) : undefined;
     bar?.start(rows.length, 0, { student: '' });
@@ -199,10 +267,20 @@ export async function autogradeBatch(options: BatchOptions): Promise<BatchSummar
       if (!bar) log(`${row.studentId}: ${result.status} ${result.points}/${result.max_points}${result.cause ? ` (${result.cause})` : ''}`);
     });
     bar?.stop();
+    const info: BatchInfo = {
+      assignment: a.name, grader: GRADER_VERSION, source_hash: key.sourceHash, key_sha256: keyDigest(key), limits, shard,
+      students: rows.map((r) => r.studentId).sort(),
+    };
+    writeFileJson(join(outDir, BATCH_INFO), info);
   } finally {
     rmSync(workRoot, { recursive: true, force: true });
+    unlock();
   }
   summary.results.sort((x, y) => x.student_id.localeCompare(y.student_id));
+  for (const r of summary.results) {
+    counts[outcomeOf(r)]++;
+    if (r.status === 'crash' || r.status === 'timeout') summary.failures.push({ student_id: r.student_id, status: r.status, cause: r.cause });
+  }
   summary.ms = performance.now() - started;
   for (const w of warnings) log(`warning: ${w}`);
   return summary;

@@ -80,7 +80,7 @@ class CompileServer {
     this.proc = spawn(cmd, args, { cwd: home, stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production' } });
     this.proc.stderr?.setEncoding('utf8');
     this.proc.stderr?.on('data', (t: string) => {
-      this.stderr = (this.stderr + t).slice(-4000);
+      this.stderr = (this.stderr + t).slice(-16000);
     });
     let started: () => void;
     let failed: (e: CompileError) => void;
@@ -95,13 +95,13 @@ class CompileServer {
       if (!w || m.q !== w.q) return;
       this.waiting = undefined;
       if ('compiled' in m) w.resolve(m.compiled);
-      else w.reject(new CompileError(`the TypeScript converter failed: ${m.error.split('\n')[0]}`, m.broken === true));
+      else w.reject(new CompileError(`the TypeScript converter failed: ${m.error}`, m.broken === true));
     });
     const died = (why: string) => {
       if (this.dead) return;
       this.dead = true;
       clearTimeout(this.idleTimer);
-      const error = new CompileError(`the compile server ${why}${this.stderr ? `: ${this.stderr.trim().split('\n').slice(-3).join(' | ')}` : ''}`, true);
+      const error = new CompileError(`the compile server ${why}${this.stderr ? `:\n${this.stderr.trim()}` : ''}`, true);
       failed(error);
       this.waiting?.reject(error);
       this.waiting = undefined;

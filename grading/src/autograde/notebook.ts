@@ -73,14 +73,23 @@ export function toSourceLines(text: string): string[] {
 
 /** Parse notebook JSON; throws NotebookError saying what is wrong. */
 export function parseNotebook(text: string, where: string): Notebook {
+  if (text.trim() === '') {
+    throw new NotebookError(`${where}: the file is empty (0 bytes of notebook): the upload or the save failed; submit the notebook again (File → Save, then upload the .ipynb)`);
+  }
   let nb: unknown;
   try {
     nb = JSON.parse(text);
   } catch (e) {
-    throw new NotebookError(`${where}: not valid notebook JSON (${(e as Error).message})`);
+    const html = /^\s*</.test(text) ? ' — it looks like HTML (a web page saved instead of the notebook; download the .ipynb itself)' : '';
+    throw new NotebookError(`${where}: not a Jupyter notebook: the file is not valid JSON (${(e as Error).message})${html}; it may be truncated or edited by hand — submit the .ipynb saved by Jupyter or VS Code`);
   }
-  if (!nb || typeof nb !== 'object' || !Array.isArray((nb as Notebook).cells)) {
-    throw new NotebookError(`${where}: not a Jupyter notebook (no "cells" array)`);
+  if (!nb || typeof nb !== 'object' || Array.isArray(nb)) throw new NotebookError(`${where}: not a Jupyter notebook (the JSON is not an object with "cells")`);
+  const format = (nb as { nbformat?: unknown }).nbformat;
+  if (typeof format === 'number' && format < 4) {
+    throw new NotebookError(`${where}: nbformat ${format} notebook (cells inside "worksheets"): this kit reads nbformat 4 — open it in Jupyter ≥ 4 (or VS Code) and save it, which converts it, or run "jupyter nbconvert --to notebook --nbformat 4"`);
+  }
+  if (!Array.isArray((nb as Notebook).cells)) {
+    throw new NotebookError(`${where}: not a Jupyter notebook (no "cells" array${typeof format === 'number' ? '' : ' and no nbformat'}): submit the .ipynb saved by Jupyter or VS Code`);
   }
   const cells = (nb as Notebook).cells;
   cells.forEach((c, i) => {

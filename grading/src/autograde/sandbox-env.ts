@@ -3,7 +3,7 @@
  * tslab/TypeScript/lib code, the empty sandbox home — nothing of the course
  * data, the hidden tests or other submissions.
  */
-import { existsSync, mkdirSync, realpathSync, symlinkSync } from 'fs';
+import { lstatSync, mkdirSync, readlinkSync, realpathSync, rmSync, symlinkSync } from 'fs';
 import { dirname, join, resolve } from 'path';
 import { IsolationLevel, bwrapArgs, findOnPath, resolveIsolation } from './isolation';
 import { permissionArgs } from './node-flags';
@@ -42,9 +42,18 @@ export function prepareWorkDir(dir: string): string {
   mkdirSync(dir, { recursive: true });
   const abs = realpathSync(dir);
   const link = join(abs, 'node_modules');
-  if (!existsSync(link)) {
+  const target = sandboxReadPaths().nodeModules;
+  // A kit moved or copied elsewhere keeps a link to the old folder (or to nothing): re-create it.
+  let current: string | undefined;
+  try {
+    current = lstatSync(link).isSymbolicLink() ? readlinkSync(link) : '(not a link)';
+  } catch {
+    current = undefined;
+  }
+  if (current !== undefined && current !== target) rmSync(link, { recursive: true, force: true });
+  if (current !== target) {
     try {
-      symlinkSync(sandboxReadPaths().nodeModules, link, 'dir');
+      symlinkSync(target, link, 'dir');
     } catch (e) {
       // Another process made it at the same moment.
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;

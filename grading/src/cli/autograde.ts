@@ -5,7 +5,9 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { join } from 'path';
-import { autogradeBatch } from '../autograde/batch';
+import { autogradeBatch, buildAnswerKeyFile, outcomeLine } from '../autograde/batch';
+import { mergeShards, parseShard } from '../autograde/shards';
+import { describeError } from './errors';
 import { writeFeedback } from '../autograde/feedback';
 import { readNotebook } from '../autograde/notebook';
 import { assignmentName, releaseNotebook } from '../autograde/release';
@@ -47,10 +49,17 @@ program
   .option('--memory <mb>', 'V8 heap limit per sandbox, MB', positiveInt, 512)
   .option('--time-zone <iana>', 'course time zone for manifest times without offset', 'America/Los_Angeles')
   .option('--only <ids>', 'comma-separated student ids')
+  .option('--shard <i/n>', 'grade only part i of n of the class (by student id; the same split on every machine), e.g. 2/3; merge the parts with "merge"')
+  .option('--key <file>', 'use this answer key (built once by "autograde key"), never rebuild it')
+  .option('--key-sha256 <hex>', 'refuse the --key file unless its sha256 is this')
+  .option('--allow-failures', 'exit 0 even when submissions crashed or timed out (they are still listed)')
   .option('--no-progress', 'no progress bar')
   .option('--json', 'print the summary as JSON')
   .action(async (source: string, submissions: string, o: Record<string, unknown>) => {
     const summary = await autogradeBatch({
+      shard: typeof o.shard === 'string' ? parseShard(o.shard) : undefined,
+      keyFile: o.key as string | undefined,
+      keySha256: o.keySha256 as string | undefined,
       source,
       submissionsDir: submissions,
       manifest: o.manifest as string | undefined,
@@ -63,13 +72,42 @@ program
       progress: o.progress === false ? false : undefined,
       log: o.json ? undefined : (l) => console.log(l),
     });
+    // Crashes and timeouts are failures of the batch unless the instructor says otherwise.
+    if (summary.failures.length > 0 && o.allowFailures !== true) process.exitCode = 2;
     if (o.json) {
       console.log(JSON.stringify({ ...summary, results: summary.results.map((r) => ({ student_id: r.student_id, status: r.status, points: r.points })) }, null, 2));
       return;
     }
     const perMin = summary.graded.length / (summary.ms / 60000);
-    console.log(`${summary.assignment}: ${summary.graded.length} graded, ${summary.skipped.length} unchanged, results in ${summary.outDir}` +
+    const part = summary.shard ? ` (shard ${summary.shard.index + 1}/${summary.shard.count})` : '';
+    console.log(`${summary.assignment}${part}: ${summary.graded.length} graded, ${summary.skipped.length} unchanged, results in ${summary.outDir}` +
       (summary.graded.length ? ` (${perMin.toFixed(1)} submissions/min)` : ''));
+    console.log(`  ${outcomeLine(summary.counts)}`);
+    for (const f of summary.failures) console.log(`  ${f.status.toUpperCase()} ${f.student_id}: ${f.cause ?? ''}`);
+    if (summary.failures.length > 0) {
+      console.log(`${summary.failures.length} submission${summary.failures.length === 1 ? '' : 's'} could not be graded normally` +
+        (o.allowFailures === true ? ' (--allow-failures: exit 0)' : ': exit code 2 (--allow-failures to accept); rerun with --only to regrade them'));
+    }
+  });
+
+program
+  .command('key')
+  .description('build the answer key once (run the reference solution), to ship with shards graded on other machines')
+  .argument('<source>', 'source notebook with reference solutions')
+  .requiredOption('-o, --out <file>', 'answer key file to write (keep it away from students)')
+  .action(async (source: string, o: { out: string }) => {
+    const { key, sha256 } = await buildAnswerKeyFile(source, o.out);
+    console.log(`answer key of ${key.assignment} (${key.tests.length} tests) → ${o.out}\nsha256 ${sha256}`);
+  });
+
+program
+  .command('merge')
+  .description('combine the results folders of shards 1…n into one results folder (refuses shards of different sources or answer keys)')
+  .argument('<out>', 'merged results folder to write')
+  .argument('<shards...>', 'results folders written by autograde --shard')
+  .action((out: string, shards: string[]) => {
+    const m = mergeShards(out, shards);
+    console.log(`merged ${m.shards} shards: ${m.students} results → ${m.outDir}`);
   });
 
 program
@@ -86,7 +124,10 @@ program
 
 registerServeCommand(program);
 
-program.parseAsync(process.argv).catch((e: Error) => {
-  console.error(`error: ${e.message}`);
+program.parseAsync(process.argv).catch((e: unknown) => {
+  // A missing or unreadable input is one line naming it; the kit's own faults keep their stack.
+  const d = describeError(e, (x) => x.name === 'NotebookError' || !/^(TypeError|ReferenceError|RangeError|SyntaxError)$/.test(x.name));
+  console.error(`error: ${d.message}`);
+  if (d.bug) console.error((e as Error).stack);
   process.exitCode = 1;
 });
