@@ -1,5 +1,5 @@
 import { ConfigError } from '../errors';
-import { matmulAB, matmulABt, matmulAtB, sumRows } from '../kernels';
+import { matmulAB, matmulABt, matmulAtB } from '../kernels';
 import { zeros, type Matrix } from '../matrix';
 import { getUnit, isUnitName, UNIT_NAMES, type Unit, type UnitName } from '../units';
 import { BatchBuffer, shapeText, type LayerContext, type LayerParam, type UnitLayer } from './layer';
@@ -37,10 +37,11 @@ export interface Conv2dSpec {
  * Fast path ("im2col"): every output position's input window is copied into one row of a
  * matrix `cols` (B·Ho·Wo rows, C·kh·kw columns). Then the whole batch is three GEMMs on
  * the same kernels as the dense layers (blocked JS / WebAssembly SIMD):
- *   forward   X = cols·Wᵀ          (B·P × M)
- *   weights   dE/dW = Dᵀ·cols      (M × C·kh·kw, summed over all copies and cases)
- *   below     dE/dcols = D·W       then scattered back onto the input pixels (col2im)
- * with D = dE/dx re-ordered to one row per output position. Large batches are processed in
+ *   forward   X = W·colsᵀ          (M × B·P: one row per map)
+ *   weights   dE/dW = D·cols       (M × C·kh·kw, summed over all copies and cases)
+ *   below     dE/dcols = Dᵀ·W      then scattered back onto the input pixels (col2im)
+ * with D = dE/dx as M × B·P. Moving between that and the C×H×W layout of each case copies
+ * contiguous blocks of Ho·Wo values. Large batches are processed in
  * chunks of CONV_CHUNK cases, so the im2col buffer stays small (a training batch of up to
  * CONV_CHUNK cases is one chunk, and backward reuses the forward's cols); all buffers grow
  * only with the batch size, so training allocates nothing per batch.
@@ -82,10 +83,10 @@ export class Conv2dLayer implements UnitLayer {
   private readonly buf: { x: BatchBuffer; y: BatchBuffer; dEdx: BatchBuffer; dEdy: BatchBuffer };
   /** im2col matrix of one chunk of cases (chunk·P × K); reused for dE/dcols in backward. */
   private readonly colsStore: Float64Array;
-  /** One row per output position of a chunk (chunk·P × M): X before re-ordering, then D = dE/dx. */
-  private readonly rowsStore: Float64Array;
+  /** One row per map, one column per output position of a chunk (M × chunk·P): X before re-ordering, then D = dE/dx. */
+  private readonly mapsStore: Float64Array;
   /** Matrix views on the two stores, by number of cases in the chunk. */
-  private readonly views = new Map<number, { cols: Matrix; rows: Matrix }>();
+  private readonly views = new Map<number, { cols: Matrix; maps: Matrix }>();
   /** The cases [colsFrom, colsTo) of the last forward batch whose windows cols holds. */
   private colsFrom = -1;
   private colsTo = -1;
@@ -159,7 +160,7 @@ export class Conv2dLayer implements UnitLayer {
     this.dEdx = this.buf.dEdx.view(0);
     this.dEdy = this.buf.dEdy.view(0);
     this.colsStore = new Float64Array(CONV_CHUNK * P * K);
-    this.rowsStore = new Float64Array(CONV_CHUNK * P * M);
+    this.mapsStore = new Float64Array(CONV_CHUNK * P * M);
   }
 
   setBatch(rows: number): void {
@@ -171,15 +172,15 @@ export class Conv2dLayer implements UnitLayer {
     this.colsFrom = this.colsTo = -1;
   }
 
-  /** cols and rows matrices for a chunk of n cases (views created once per chunk size). */
-  private chunkViews(n: number): { cols: Matrix; rows: Matrix } {
+  /** cols (n·P × K) and maps (M × n·P) matrices for a chunk of n cases (views created once per chunk size). */
+  private chunkViews(n: number): { cols: Matrix; maps: Matrix } {
     let v = this.views.get(n);
     if (v === undefined) {
       const P = this.Ho * this.Wo;
       const K = this.W.cols;
       v = {
         cols: { rows: n * P, cols: K, data: this.colsStore.subarray(0, n * P * K) },
-        rows: { rows: n * P, cols: this.M, data: this.rowsStore.subarray(0, n * P * this.M) },
+        maps: { rows: this.M, cols: n * P, data: this.mapsStore.subarray(0, n * P * this.M) },
       };
       this.views.set(n, v);
     }
@@ -194,17 +195,19 @@ export class Conv2dLayer implements UnitLayer {
     const bias = this.b;
     for (let b0 = 0; b0 < B; b0 += CONV_CHUNK) {
       const n = Math.min(CONV_CHUNK, B - b0);
-      const { cols, rows } = this.chunkViews(n);
+      const { cols, maps } = this.chunkViews(n);
       this.im2col(input.data, b0, n);
-      matmulABt(cols, this.W, rows); // row (b, p): x_m = Σ_k cols_k w_mk
-      // Re-order to C×H×W per case and add the biases: x[b][m][p] = rows[b·P + p][m] + b_m.
-      const r = rows.data;
+      // maps = W·colsᵀ: row m holds map m for every position of every case of the chunk.
+      matmulABt(this.W, cols, maps);
+      // To the C×H×W layout of each case (blocks of P values) plus the biases.
+      const r = maps.data;
+      const nP = n * P;
       for (let b = 0; b < n; b++) {
-        const rb = b * P * M;
         for (let m = 0; m < M; m++) {
           const bm = bias[m]!;
-          const xo = ((b0 + b) * M + m) * P;
-          for (let q = 0, ro = rb + m; q < P; q++, ro += M) x[xo + q] = r[ro]! + bm;
+          const src = m * nP + b * P;
+          const dst = ((b0 + b) * M + m) * P;
+          for (let q = 0; q < P; q++) x[dst + q] = r[src + q]! + bm;
         }
       }
       this.colsFrom = b0;
@@ -223,28 +226,34 @@ export class Conv2dLayer implements UnitLayer {
     const P = this.Ho * this.Wo;
     const M = this.M;
     const g = this.dEdx.data;
+    const dEdb = this.dEdb;
     if (dEdyBelow !== null) dEdyBelow.data.fill(0, 0, B * this.inputs);
     for (let b0 = 0; b0 < B; b0 += CONV_CHUNK) {
       const n = Math.min(CONV_CHUNK, B - b0);
-      const { cols, rows } = this.chunkViews(n);
-      // D: one row per output position, one column per map (the layout of cols·Wᵀ).
-      const D = rows.data;
-      for (let b = 0; b < n; b++) {
-        const db = b * P * M;
-        for (let m = 0; m < M; m++) {
-          const go = ((b0 + b) * M + m) * P;
-          for (let q = 0, o = db + m; q < P; q++, o += M) D[o] = g[go + q]!;
+      const nP = n * P;
+      const { cols, maps } = this.chunkViews(n);
+      // D = dE/dx as M × n·P (row m: map m at every position of every case), and dE/db_m = Σ of row m.
+      const D = maps.data;
+      for (let m = 0; m < M; m++) {
+        let sum = 0;
+        for (let b = 0; b < n; b++) {
+          const src = ((b0 + b) * M + m) * P;
+          const dst = m * nP + b * P;
+          for (let q = 0; q < P; q++) {
+            const v = g[src + q]!;
+            D[dst + q] = v;
+            sum += v;
+          }
         }
+        dEdb[m] = (b0 === 0 ? 0 : dEdb[m]!) + alpha * sum;
       }
       // The windows of these cases, unless forward left them in cols (one-chunk batches).
       if (this.colsFrom !== b0 || this.colsTo !== b0 + n) this.im2col(input.data, b0, n);
       this.colsFrom = this.colsTo = -1; // cols is overwritten below
       // ∂E/∂w = Σ over every copy (all positions of all cases) of y_below·dE/dx: one GEMM per chunk.
-      const beta = b0 === 0 ? 0 : 1;
-      matmulAtB(rows, cols, this.dEdW, alpha, beta);
-      sumRows(rows, this.dEdb, alpha, beta);
+      matmulAB(maps, cols, this.dEdW, alpha, b0 === 0 ? 0 : 1);
       if (dEdyBelow === null) continue;
-      matmulAB(rows, this.W, cols); // dE/dcols
+      matmulAtB(maps, this.W, cols); // dE/dcols = Dᵀ·W
       this.col2im(dEdyBelow.data, b0, n);
     }
   }
