@@ -162,7 +162,10 @@ const ALL_EXECUTED = `(() => {
 const STDERR = `Jupyter.notebook.get_cells().flatMap((c, i) => (c.output_area ? c.output_area.outputs : [])
   .filter((o) => o.output_type === 'error' || o.name === 'stderr').map((o) => 'cell ' + (i + 1) + ': ' + (o.text || o.evalue)))`;
 
-async function openNotebook(browser: Browser, url: string): Promise<{ page: Page; errors: string[] }> {
+const NOTEBOOK_LOADED = `!!(window.Jupyter && Jupyter.notebook && Jupyter.notebook._fully_loaded)`;
+
+/** Open a notebook page; wait for its kernel too unless only its saved outputs matter. */
+async function openNotebook(browser: Browser, url: string, options: { kernel?: boolean } = {}): Promise<{ page: Page; errors: string[] }> {
   const context = await browser.newContext();
   const page = await context.newPage();
   const errors: string[] = [];
@@ -175,7 +178,7 @@ async function openNotebook(browser: Browser, url: string): Promise<{ page: Page
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
   step(`open ${url}`);
   await page.goto(url, { waitUntil: 'load', timeout: 60_000 });
-  await page.waitForFunction(NOTEBOOK_READY, undefined, { timeout: 90_000, polling: 200 });
+  await page.waitForFunction(options.kernel ?? true ? NOTEBOOK_READY : NOTEBOOK_LOADED, undefined, { timeout: 120_000, polling: 200 });
   step('ready');
   return { page, errors };
 }
@@ -283,7 +286,8 @@ describe.runIf(available)('live Jupyter Notebook in Chromium', () => {
     const server = await startServer(fresh, join(state, 'second'));
     servers.push(server);
     for (const name of ['executed.ipynb', 'saved.ipynb']) {
-      const { page, errors } = await openNotebook(browser, server.url(`notebooks/${name}`));
+      // Drawing saved outputs needs no kernel (the page starts one anyway; it is not waited for).
+      const { page, errors } = await openNotebook(browser, server.url(`notebooks/${name}`), { kernel: false });
       try {
         expect(await page.evaluate('Jupyter.notebook.trusted')).toBe(false);
         expect({ name, ...(await plotsOf(page, FIGURES)) }).toEqual({ name, plots: FIGURES, drawn: FIGURES, texts: [] });
