@@ -43,6 +43,47 @@ export interface PerceptronResult {
   weightsPerPass: Float64Array[];
   /** A sentence saying what happened. */
   message: string;
+  /**
+   * The cycle the run fell into, found by `findWeightCycle(weightsPerPass, initialWeights)`:
+   * only with a fixed case order (no `seed`), where the weights at the start of a pass
+   * determine the whole pass, so equal weights at two pass boundaries prove that the run
+   * repeats itself from then on. Null when no pass boundary repeated, when the run
+   * converged, or when the cases were visited in random order (then equal weights prove nothing:
+   * the next pass's order differs).
+   */
+  cycle: WeightCycle | null;
+}
+
+/** A repeat of the weight vector at pass boundaries: after pass `to` the weights equal those after pass `from`. */
+export interface WeightCycle {
+  /** The earlier pass (0 = the starting weights, before pass 1). */
+  from: number;
+  /** The first pass whose weights had been seen before. */
+  to: number;
+  /** to − from: the number of passes after which the run repeats. */
+  period: number;
+  /** The repeated weight vector. */
+  weights: Float64Array;
+}
+
+/**
+ * The first repeat among the starting weights and the weights after each pass, or null.
+ * For a deterministic procedure (fixed case order) a repeat means the run cycles forever
+ * with this period; the caller must make sure the order was fixed.
+ */
+export function findWeightCycle(weightsPerPass: readonly ArrayLike<number>[], initialWeights?: ArrayLike<number>): WeightCycle | null {
+  const states = initialWeights === undefined ? [...weightsPerPass] : [initialWeights, ...weightsPerPass];
+  const offset = initialWeights === undefined ? 1 : 0;
+  const seen = new Map<string, number>();
+  for (let k = 0; k < states.length; k++) {
+    const key = Array.from(states[k]!).join(',');
+    const earlier = seen.get(key);
+    if (earlier !== undefined) {
+      return { from: earlier + offset, to: k + offset, period: k - earlier, weights: Float64Array.from(states[k]!) };
+    }
+    seen.set(key, k);
+  }
+  return null;
 }
 
 /** w·v for case i, with v = (features of row i, 1). */
@@ -84,6 +125,7 @@ export function perceptron(features: Matrix, labels: ArrayLike<number>, options:
     }
     w.set(Array.from(options.initialWeights));
   }
+  const start = w.slice();
   const rng = options.seed === undefined ? null : new Rng(options.seed);
   const order = new Uint32Array(m);
   for (let i = 0; i < m; i++) order[i] = i;
@@ -112,12 +154,17 @@ export function perceptron(features: Matrix, labels: ArrayLike<number>, options:
   }
   const passes = mistakesPerPass.length;
   const total = mistakesPerPass.reduce((a, b) => a + b, 0);
+  const cycle = converged || rng !== null ? null : findWeightCycle(weightsPerPass, start);
   const message = converged
     ? `converged after ${passes} pass${passes === 1 ? '' : 'es'} (${total} weight update${total === 1 ? '' : 's'}): every training case is classified correctly`
     : `did not converge within ${maxPasses} passes: the last pass still misclassified ${mistakesPerPass[passes - 1]} of ${m} cases. ` +
       'If no line (hyperplane) separates the two classes — XOR, for example — the procedure never converges; ' +
-      'otherwise allow more passes (options.maxPasses).';
-  return { weights: w, passes, converged, mistakesPerPass, weightsPerPass, message };
+      'otherwise allow more passes (options.maxPasses).' +
+      (cycle === null
+        ? ''
+        : ` The weights after pass ${cycle.to} equal those ${cycle.from === 0 ? 'at the start' : `after pass ${cycle.from}`}: ` +
+          `with the fixed case order the run repeats itself every ${cycle.period} pass${cycle.period === 1 ? '' : 'es'} from then on.`);
+  return { weights: w, passes, converged, mistakesPerPass, weightsPerPass, message, cycle };
 }
 
 /** The binary threshold unit's outputs (1 when w·(v, 1) ≥ 0) for every row of features. */

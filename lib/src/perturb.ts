@@ -1,5 +1,6 @@
 import { ConfigError } from './errors';
 import type { Network } from './network';
+import { zeros } from './matrix';
 import { Rng } from './rng';
 import type { Dataset } from './train';
 
@@ -25,6 +26,8 @@ export interface PerturbRecord {
   forwardPasses: number;
   /** Mean training error per case at the current weights. */
   error: number;
+  /** Backward passes used so far (backpropFullBatch only). */
+  backwardPasses?: number;
 }
 
 export interface PerturbOneOptions {
@@ -34,6 +37,8 @@ export interface PerturbOneOptions {
   stepSize?: number;
   /** Seed of the random choices (default 1). */
   seed?: number;
+  /** Stop as soon as the error at the current weights is ≤ this (default: run the whole budget). */
+  targetError?: number;
 }
 
 export interface PerturbAllOptions {
@@ -47,6 +52,8 @@ export interface PerturbAllOptions {
   distribution?: 'sign' | 'gaussian';
   /** Seed of the random perturbations (default 1). */
   seed?: number;
+  /** Stop as soon as the error at the current weights is ≤ this (default: run the whole budget). */
+  targetError?: number;
 }
 
 function positive(where: string, name: string, v: number, integer = false): void {
@@ -70,10 +77,11 @@ export function perturbOneWeight(net: Network, data: Dataset, options: PerturbOn
   const params = net.params();
   const total = net.paramCount;
 
+  const target = options.targetError ?? -Infinity;
   let error = net.loss(data.inputs, data.targets);
   let used = 1;
   const history: PerturbRecord[] = [{ forwardPasses: used, error }];
-  while (used < passes) {
+  while (used < passes && !(error <= target)) {
     // Pick a weight uniformly among all parameters.
     let k = rng.int(total);
     let p = 0;
@@ -112,10 +120,11 @@ export function perturbAllWeights(net: Network, data: Dataset, options: PerturbA
   const params = net.params();
   const perturbation = params.map((p) => new Float64Array(p.values.length));
 
+  const target = options.targetError ?? -Infinity;
   let error = net.loss(data.inputs, data.targets);
   let used = 1;
   const history: PerturbRecord[] = [{ forwardPasses: used, error }];
-  while (used + 2 <= passes) {
+  while (used + 2 <= passes && !(error <= target)) {
     // w ← w + p
     for (let q = 0; q < params.length; q++) {
       const w = params[q]!.values;
@@ -140,4 +149,199 @@ export function perturbAllWeights(net: Network, data: Dataset, options: PerturbA
     history.push({ forwardPasses: used, error });
   }
   return history;
+}
+
+export interface BackpropFullBatchOptions {
+  /** Budget of forward passes (default 1000); every step is one forward and one backward pass. */
+  passes?: number;
+  /** Step size ε of w ← w − ε·∂E/∂w (default 1). */
+  learningRate?: number;
+  /** Stop as soon as the error at the current weights is ≤ this (default: run the whole budget). */
+  targetError?: number;
+}
+
+/**
+ * Backpropagation as the slide compares it with perturbation: plain gradient
+ * descent on the whole training set, no momentum, no mini-batches. Each step is
+ * one forward pass (which also gives E at the current weights, recorded before
+ * the step) and one backward pass, then w ← w − ε·∂E/∂w. The records count
+ * forward passes like the perturbation procedures do; `backwardPasses` says how
+ * many backward passes came with them (a backward pass costs about two forward
+ * passes: the products dE/dX·W and dE/dXᵀ·Y).
+ */
+export function backpropFullBatch(net: Network, data: Dataset, options: BackpropFullBatchOptions = {}): PerturbRecord[] {
+  const where = 'backpropFullBatch';
+  const passes = options.passes ?? 1000;
+  const lr = options.learningRate ?? 1;
+  positive(where, 'passes', passes, true);
+  positive(where, 'learningRate', lr);
+  const target = options.targetError ?? -Infinity;
+  const params = net.params();
+  const history: PerturbRecord[] = [];
+  for (let used = 1; used <= passes; used++) {
+    const error = net.loss(data.inputs, data.targets);
+    history.push({ forwardPasses: used, backwardPasses: used - 1, error });
+    if (error <= target || used === passes) break;
+    net.backward(data.targets);
+    for (const p of params) {
+      const w = p.values;
+      const g = p.grads;
+      for (let k = 0; k < w.length; k++) w[k] = w[k]! - lr * g[k]!;
+    }
+  }
+  return history;
+}
+
+/** The forward passes after which the error first was ≤ target, or null if it never was. */
+export function passesToReach(history: readonly PerturbRecord[], target: number): number | null {
+  for (const h of history) if (h.error <= target) return h.forwardPasses;
+  return null;
+}
+
+export type LearningMethod = 'backprop' | 'perturb-one' | 'perturb-all';
+
+/** One problem of the comparison: a network factory (same starting weights on every call) and its training set. */
+export interface ComparisonTask {
+  makeNet: () => Network;
+  data: Dataset;
+}
+
+export interface ForwardPassComparisonOptions {
+  /** The sizes to compare (e.g. numbers of inputs or of hidden units). */
+  sizes: readonly number[];
+  /** The network and data for one size. */
+  task: (size: number) => ComparisonTask;
+  /** The fixed error every method must reach. */
+  targetError: number;
+  /** Most forward passes any one run may use (default 20000). */
+  budget?: number;
+  /** Step sizes ε tried for backpropagation (default [0.3, 1, 3, 10]). */
+  backpropRates?: readonly number[];
+  /** Standard deviations tried for perturb-one (default [0.1, 0.3, 1]). */
+  stepSizes?: readonly number[];
+  /** Step sizes ε tried for perturb-all (default [0.01, 0.03, 0.1, 0.3, 1]). */
+  perturbAllRates?: readonly number[];
+  /** δ of perturb-all (default 1e-3). */
+  delta?: number;
+  /** Seeds of the perturbation procedures; the median over seeds is reported (default [1, 2, 3]). */
+  seeds?: readonly number[];
+}
+
+export interface MethodResult {
+  /** Forward passes to reach the target with the best setting (median over seeds), or null if no setting reached it within the budget. */
+  passes: number | null;
+  /** Backward passes that came with them (backpropagation: one per step; 0 for the perturbation procedures). */
+  backwardPasses: number;
+  /** The setting (step size) that needed the fewest passes, or null. */
+  setting: number | null;
+  /** Error at the current weights after every forward pass, for that setting and the first seed (for plotting). */
+  history: PerturbRecord[];
+}
+
+export interface ForwardPassRow {
+  size: number;
+  /** Number of weights and biases N. */
+  weights: number;
+  backprop: MethodResult;
+  perturbOne: MethodResult;
+  perturbAll: MethodResult;
+}
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/**
+ * Tries every setting (and seed) of one method; keeps the setting with the fewest
+ * passes to the target. Once some setting has reached the target in P passes, later
+ * runs get at most 3P passes (a setting needing more could not have a smaller median).
+ */
+function bestSetting(
+  settings: readonly number[],
+  seeds: readonly number[],
+  budget: number,
+  run: (setting: number, seed: number, passes: number) => PerturbRecord[],
+  target: number,
+): MethodResult {
+  let best: MethodResult = { passes: null, backwardPasses: 0, setting: null, history: [] };
+  for (const setting of settings) {
+    const cap = best.passes === null ? budget : Math.min(budget, Math.ceil(3 * best.passes));
+    const counts: number[] = [];
+    let first: PerturbRecord[] | null = null;
+    for (const seed of seeds) {
+      const h = run(setting, seed, cap);
+      first ??= h;
+      const n = passesToReach(h, target);
+      if (n === null) break; // a seed that misses the target disqualifies the setting
+      counts.push(n);
+    }
+    if (best.setting === null && best.history.length === 0) best.history = first ?? [];
+    if (counts.length < seeds.length) continue;
+    const passes = median(counts);
+    if (best.passes === null || passes < best.passes) {
+      const backward = first?.[first.length - 1]?.backwardPasses;
+      best = { passes, backwardPasses: backward === undefined ? 0 : passes - 1, setting, history: first ?? [] };
+    }
+  }
+  return best;
+}
+
+/**
+ * The slide's cost comparison, measured: for nets of several sizes, the number of
+ * forward passes over the training set that backpropagation (full batch, no
+ * momentum), perturbing one weight and perturbing all weights need to bring the
+ * training error down to a fixed value. Every method gets the same starting
+ * weights and the same budget, and for each method the best step size of a small
+ * grid is reported (the perturbation procedures: the median over a few seeds, a
+ * setting counting only if every seed reached the target), so no method loses
+ * for want of tuning.
+ */
+export function compareForwardPasses(options: ForwardPassComparisonOptions): ForwardPassRow[] {
+  const where = 'compareForwardPasses';
+  const budget = options.budget ?? 20000;
+  positive(where, 'budget', budget, true);
+  if (!Number.isFinite(options.targetError)) throw new ConfigError(where, `targetError must be a finite number, got ${String(options.targetError)}`);
+  if (options.sizes.length === 0) throw new ConfigError(where, 'sizes is empty; give at least one network size');
+  const target = options.targetError;
+  const seeds = options.seeds ?? [1, 2, 3];
+  const delta = options.delta ?? 1e-3;
+  return options.sizes.map((size) => {
+    const { makeNet, data } = options.task(size);
+    const weights = makeNet().paramCount;
+    const backprop = bestSetting(options.backpropRates ?? [0.3, 1, 3, 10], [0], budget, (lr, _seed, passes) =>
+      backpropFullBatch(makeNet(), data, { passes, learningRate: lr, targetError: target }), target);
+    const perturbOne = bestSetting(options.stepSizes ?? [0.1, 0.3, 1], seeds, budget, (stepSize, seed, passes) =>
+      perturbOneWeight(makeNet(), data, { passes, stepSize, seed, targetError: target }), target);
+    const perturbAll = bestSetting(options.perturbAllRates ?? [0.01, 0.03, 0.1, 0.3, 1], seeds, budget, (lr, seed, passes) =>
+      perturbAllWeights(makeNet(), data, { passes: Math.max(3, passes), delta, learningRate: lr, seed, targetError: target }), target);
+    return { size, weights, backprop, perturbOne, perturbAll };
+  });
+}
+
+/**
+ * A classification task whose difficulty grows with the number of inputs d: n cases
+ * with inputs drawn from N(0, 1)^d, labelled 1 when w*·x > 0 for a random "teacher"
+ * direction w* (seeded). Every input weight matters, so a net on it has to adjust
+ * all its weights, not a few.
+ */
+export function teacherTask(inputs: number, cases: number, seed = 1): Dataset {
+  const where = 'teacherTask';
+  positive(where, 'inputs', inputs, true);
+  positive(where, 'cases', cases, true);
+  const rng = new Rng(seed);
+  const teacher = Array.from({ length: inputs }, () => rng.normal());
+  const X = zeros(cases, inputs);
+  const T = zeros(cases, 1);
+  for (let r = 0; r < cases; r++) {
+    let z = 0;
+    for (let i = 0; i < inputs; i++) {
+      const v = rng.normal();
+      X.data[r * inputs + i] = v;
+      z += v * teacher[i]!;
+    }
+    T.data[r] = z > 0 ? 1 : 0;
+  }
+  return { inputs: X, targets: T };
 }

@@ -81,8 +81,19 @@ export interface Derivation {
   /** The closed form used by the library, e.g. "y*(1-y)". */
   closedForm: string;
   closedFormTex: string;
-  /** True when mathjs simplify reduces (derivative − closed form) to 0. */
+  /**
+   * True when (derivative − closed form) was shown to be 0 symbolically (see `proof`);
+   * false means only the numerical comparison at the sample points (maxDifference) supports it.
+   */
   provedSymbolically: boolean;
+  /**
+   * How it was shown: 'simplify' when mathjs simplify reduced the difference to 0;
+   * 'rational function of e^x' when, with every e^(±v), exp, sinh, cosh, tanh, sech of a
+   * variable v written through u_v = e^v, mathjs rationalize reduced the difference (now a
+   * rational function of the u's) to 0 / q (simplify alone cannot, e.g. for sech² = 1 − tanh²);
+   * null when neither worked.
+   */
+  proof: 'simplify' | 'rational function of e^x' | null;
   /** Largest |derivative − closed form| / max(1, |closed form|) over the sample points. */
   maxDifference: number;
   samples: Record<string, number>[];
@@ -110,8 +121,11 @@ export function derivation(spec: DerivationSpec): Derivation {
   const full = substitute(spec.of, spec.definitions);
   const derivative = derive(full, spec.variable);
   const closedFull = parse(where, 'closedForm', substitute(spec.closedForm, spec.definitions));
-  const difference = mj.simplify(new mj.OperatorNode('-', 'subtract', [derivative.node, closedFull]));
-  const provedSymbolically = difference.toString() === '0';
+  const differenceNode = new mj.OperatorNode('-', 'subtract', [derivative.node, closedFull]);
+  const difference = mj.simplify(differenceNode);
+  let proof: Derivation['proof'] = difference.toString() === '0' ? 'simplify' : null;
+  if (proof === null && vanishesAsRationalFunction(differenceNode)) proof = 'rational function of e^x';
+  const provedSymbolically = proof !== null;
   const closed = evaluator(where, closedFull);
   let maxDifference = 0;
   for (const scope of spec.samples) {
@@ -131,10 +145,58 @@ export function derivation(spec: DerivationSpec): Derivation {
     closedForm: spec.closedForm,
     closedFormTex,
     provedSymbolically,
+    proof,
     maxDifference,
     samples: spec.samples,
     tex,
   };
+}
+
+/** Exponential-type functions of a variable v, written through u = e^v. */
+const THROUGH_U: Record<string, (u: string) => string> = {
+  exp: (u) => u,
+  sinh: (u) => `((${u}^2 - 1) / (2 * ${u}))`,
+  cosh: (u) => `((${u}^2 + 1) / (2 * ${u}))`,
+  tanh: (u) => `((${u}^2 - 1) / (${u}^2 + 1))`,
+  sech: (u) => `(2 * ${u} / (${u}^2 + 1))`,
+};
+
+/**
+ * True when `node` is identically 0 as a rational function of u_v = e^v: every e^v, e^(−v),
+ * exp(v), sinh(v), cosh(v), tanh(v), sech(v) of a symbol v is rewritten through u_v; if no
+ * other use of those symbols remains, mathjs simplify then rationalize must give numerator 0.
+ * A rational function with zero numerator is 0 wherever it is defined: a proof, not a sample.
+ */
+function vanishesAsRationalFunction(node: MathJs.MathNode): boolean {
+  const mj = mathjs();
+  const replaced = new Set<string>();
+  const uOf = (name: string): string => {
+    replaced.add(name);
+    return `u_${name}`;
+  };
+  const rewritten = node.transform((n) => {
+    if (mj.isFunctionNode(n) && n.args.length === 1 && mj.isSymbolNode(n.args[0]!) && THROUGH_U[n.fn.name]) {
+      return mj.parse(THROUGH_U[n.fn.name]!(uOf((n.args[0] as MathJs.SymbolNode).name)));
+    }
+    if (mj.isOperatorNode(n) && n.op === '^' && mj.isSymbolNode(n.args[0]!) && (n.args[0] as MathJs.SymbolNode).name === 'e') {
+      const a = n.args[1]!;
+      if (mj.isSymbolNode(a)) return mj.parse(uOf(a.name));
+      if (mj.isOperatorNode(a) && a.fn === 'unaryMinus' && mj.isSymbolNode(a.args[0]!)) return mj.parse(`(1 / ${uOf((a.args[0] as MathJs.SymbolNode).name)})`);
+    }
+    return n;
+  });
+  if (replaced.size === 0) return false;
+  let leftover = false;
+  rewritten.traverse((n) => {
+    if (mj.isSymbolNode(n) && (replaced.has(n.name) || n.name === 'e')) leftover = true;
+  });
+  if (leftover) return false;
+  try {
+    const r = mj.rationalize(mj.simplify(rewritten)).toString();
+    return r === '0' || r.startsWith('0 /');
+  } catch {
+    return false; // rationalize handles only rational expressions; anything else is "not proved"
+  }
 }
 
 const LOGISTIC = '1 / (1 + e^(-x))';

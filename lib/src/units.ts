@@ -156,3 +156,24 @@ export function getUnit(name: string): Unit {
   }
   return UNITS[name];
 }
+
+/**
+ * The softmax Jacobian for one case, written through the outputs y:
+ * J[i][j] = ∂y_i/∂x_j = y_i(δ_ij − y_j). Rows i (outputs), columns j (inputs).
+ * `softmax.backward` never forms it (it computes Jᵀ·dE/dy in O(n)); this is
+ * for looking at and checking the formula.
+ */
+export function softmaxJacobian(y: ArrayLike<number>): number[][] {
+  const n = y.length;
+  if (n === 0) throw new ShapeError('softmaxJacobian', 'y is empty; give the outputs of at least one softmax unit');
+  return Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => y[i]! * ((i === j ? 1 : 0) - y[j]!)));
+}
+
+/** The softmax of one vector x (the row maximum subtracted first, as in the unit). */
+export function softmaxOf(x: ArrayLike<number>): number[] {
+  let max = -Infinity;
+  for (let j = 0; j < x.length; j++) max = Math.max(max, x[j]!);
+  const e = Array.from(x, (v) => Math.exp(v - max));
+  const sum = e.reduce((a, b) => a + b, 0);
+  return e.map((v) => v / sum);
+}
