@@ -114,6 +114,7 @@ describe('SCM features', () => {
     expect(one.features.cols).toBe(272);
     expect(Array.from(one.features.data.subarray(272, 544))).toEqual(Array.from(row1));
     expect(() => recordingScms(rec, { snapshots: 500 })).toThrow(/no track has 500 snapshots/);
+    expect(() => simulateTracks([{ name: 'deep', startKm: 1, endKm: 2, sourceDepth: 400 }], { frequencies: [300], snr: 0 })).toThrow(/tracks\[0\] \(deep\): sourceDepth must lie in the water/);
   });
 });
 

@@ -263,9 +263,11 @@ export function simulateTracks(tracks: readonly Track[], options: SimulationOpti
     const dt = t.snapshotInterval ?? 1;
     if (!(t.startKm > 0) || !(t.endKm > 0)) throw new ConfigError(where, `tracks[${k}] (${t.name}): startKm and endKm must be positive`);
     if (!(v > 0) || !(dt > 0)) throw new ConfigError(where, `tracks[${k}] (${t.name}): speed and snapshotInterval must be positive`);
+    const depth = t.sourceDepth ?? zs;
+    if (!(depth >= 0) || depth > env.depth) throw new ConfigError(where, `tracks[${k}] (${t.name}): sourceDepth must lie in the water, 0 … ${env.depth} m, got ${String(t.sourceDepth)}`);
     // (+1e-9: 0.2 km at 2 m/s is 100 intervals even when 1.2 − 1 rounds to 0.19999…)
     const count = Math.floor((Math.abs(t.endKm - t.startKm) * 1000) / (v * dt) + 1e-9) + 1;
-    return { count, v: Math.sign(t.endKm - t.startKm) * v, dt, zs: t.sourceDepth ?? zs };
+    return { count, v: Math.sign(t.endKm - t.startKm) * v, dt, zs: depth };
   });
   const T = plan.reduce((s, p) => s + p.count, 0);
   const time = new Float64Array(T);
