@@ -4,7 +4,8 @@
  * no Python and no server. Each step is a library call that the CLIs also
  * expose, so the pipeline is only their composition:
  *
- *   release hw1 → autograde the submissions → feedback pages
+ *   for every assignment of the course config that has a source notebook:
+ *   release → autograde its submissions → feedback pages
  *   → gradebook (config, roster, extensions, manifest, results, manual scores)
  *   → final grades, exports and reports in build/.
  *
@@ -12,36 +13,77 @@
  * inputs, and re-importing unchanged files leaves the gradebook as it was.
  */
 import { Command } from 'commander';
-import { existsSync } from 'fs';
-import { join, relative, resolve } from 'path';
-import { autogradeBatch, releaseNotebook, writeFeedback } from './autograde';
-import { runCourse } from './gradebook';
-import type { StudentGrade } from './gradebook';
+import { existsSync, readdirSync, statSync } from 'fs';
+import { dirname, join, relative, resolve } from 'path';
+import { autogradeBatch, writeFeedback } from './autograde';
+import { outcomeLine, releaseChecked } from './autograde/batch';
+import { readNotebook } from './autograde/notebook';
+import { assignmentName } from './autograde/release';
+import { loadCourseConfig, runCourse } from './gradebook';
+import type { CourseConfig, StudentGrade } from './gradebook';
+import { describeError } from './cli/errors';
 
 interface PipelineOptions {
   data: string;
   build: string;
   force: boolean;
   jobs?: number;
+  /** Exit 0 even when submissions crashed or timed out. */
+  allowFailures?: boolean;
 }
 
-/** One homework of the sample course: its source notebook and submissions. */
-interface Homework {
+/** One autograded homework: its source notebook and submissions. */
+export interface Homework {
   id: string;
   source: string;
   submissions: string;
   manifest: string;
 }
 
-function homeworks(root: string, dataDir: string): Homework[] {
-  return [
-    {
-      id: 'hw1',
-      source: join(root, 'notebooks', 'hw1-backprop', 'hw1-backprop.source.ipynb'),
-      submissions: join(dataDir, 'hw1', 'submissions'),
-      manifest: join(dataDir, 'hw1', 'manifest.csv'),
-    },
-  ];
+/** Every `*.source.ipynb` under `dirs` (not in node_modules, build or hidden folders), by its assignment name. */
+export function findSourceNotebooks(dirs: string[]): Map<string, string> {
+  const found = new Map<string, string>();
+  const walk = (dir: string, depth: number) => {
+    if (depth > 4 || !existsSync(dir)) return;
+    for (const name of readdirSync(dir).sort()) {
+      if (name.startsWith('.') || name === 'node_modules' || name === 'build') continue;
+      const p = join(dir, name);
+      if (statSync(p).isDirectory()) walk(p, depth + 1);
+      else if (name.endsWith('.source.ipynb')) {
+        const id = assignmentName(readNotebook(p), p);
+        const other = found.get(id);
+        if (other && other !== p) throw new Error(`pipeline: two source notebooks say they are ${id}: ${other} and ${p} (set source: on the assignment in the course config)`);
+        found.set(id, p);
+      }
+    }
+  };
+  for (const d of [...new Set(dirs.map((x) => resolve(x)))]) walk(d, 0);
+  return found;
+}
+
+/**
+ * The autograded homeworks of a course: every assignment of the config whose source notebook is named by
+ * `source:` (relative to the config) or found by its assignment id (notebook metadata course_kit.assignment,
+ * or the file name) in the data folder or the kit's notebooks/. Submissions are <data>/<id>/submissions,
+ * the manifest <data>/<id>/manifest.csv. An assignment with submissions but no source notebook is an error.
+ */
+export function homeworks(root: string, dataDir: string, config: CourseConfig): Homework[] {
+  const found = findSourceNotebooks([dataDir, join(root, 'notebooks'), join(dirname(dataDir), 'notebooks')]);
+  const out: Homework[] = [];
+  for (const a of config.assignments) {
+    const source = a.source ? resolve(dataDir, a.source) : found.get(a.id);
+    const submissions = join(dataDir, a.id, 'submissions');
+    if (a.source && !existsSync(source!)) throw new Error(`pipeline: ${a.id}: its source notebook ${source} (source: in course.yaml) does not exist`);
+    if (!source) {
+      if (existsSync(submissions)) {
+        throw new Error(`pipeline: ${a.id} has submissions (${submissions}) but no source notebook: set source: on the assignment in course.yaml, ` +
+          `or give the notebook metadata course_kit.assignment "${a.id}" (or name it ${a.id}.source.ipynb)`);
+      }
+      continue;
+    }
+    out.push({ id: a.id, source, submissions, manifest: join(dataDir, a.id, 'manifest.csv') });
+  }
+  return out;
 }
 
 function countBy<T>(items: T[], key: (t: T) => string): Map<string, number> {
@@ -67,16 +109,24 @@ export async function runPipeline(opts: PipelineOptions): Promise<void> {
   const buildDir = resolve(opts.build);
   const rel = (p: string): string => relative(process.cwd(), p) || '.';
   const results: Record<string, string> = {};
+  const config = loadCourseConfig(join(dataDir, 'course.yaml'));
+  const failures: string[] = [];
 
-  for (const hw of homeworks(root, dataDir)) {
+  for (const hw of homeworks(root, dataDir, config)) {
     if (!existsSync(hw.source)) throw new Error(`pipeline: source notebook ${rel(hw.source)} is missing`);
     const released = join(buildDir, hw.id, 'release', `${hw.id}.ipynb`);
-    const assignment = releaseNotebook({ source: hw.source, out: released, assignment: hw.id });
-    console.log(`1. released ${hw.id} (${assignment.cells.length} cells) → ${rel(released)}`);
+    // The authoring checks run the reference solution; its answer key is the one autograde reuses below.
+    const { assignment, key } = await releaseChecked({ source: hw.source, out: released, assignment: hw.id, keyPath: join(buildDir, hw.id, 'answer-key.json') });
+    console.log(`1. released ${hw.id} (${assignment.cells.length} cells; the reference solution passes its ${key.tests.length} tests) → ${rel(released)}`);
+    if (!existsSync(hw.submissions)) {
+      console.log(`   no submissions for ${hw.id} yet (${rel(hw.submissions)})`);
+      continue;
+    }
 
     const outDir = join(buildDir, hw.id, 'results');
     const batch = await autogradeBatch({
       source: hw.source,
+      assignment: hw.id,
       submissionsDir: hw.submissions,
       manifest: hw.manifest,
       outDir,
@@ -84,11 +134,14 @@ export async function runPipeline(opts: PipelineOptions): Promise<void> {
       concurrency: opts.jobs,
       log: (line) => console.log(`   ${line}`),
     });
-    const status = countBy(batch.results, (r) => r.status);
     console.log(
       `2. autograded ${hw.id}: ${batch.graded.length} graded, ${batch.skipped.length} unchanged (skipped) in ` +
-        `${(batch.ms / 1000).toFixed(1)} s; status ${[...status.entries()].map(([s, n]) => `${s} ${n}`).join(', ')}`,
+        `${(batch.ms / 1000).toFixed(1)} s; ${outcomeLine(batch.counts)}`,
     );
+    for (const f of batch.failures) {
+      console.log(`   ${f.status.toUpperCase()} ${f.student_id}: ${f.cause ?? ''}`);
+      failures.push(`${hw.id}/${f.student_id}`);
+    }
     for (const w of batch.warnings) console.log(`   warning: ${w}`);
 
     const pages = writeFeedback({ resultsDir: outDir, outDir: join(buildDir, hw.id, 'feedback') });
@@ -99,25 +152,34 @@ export async function runPipeline(opts: PipelineOptions): Promise<void> {
   const course = runCourse({ dataDir, buildDir, results });
   const changed = course.imports.reduce((n, s) => n + s.changes, 0);
   console.log(`4. gradebook ${rel(course.db)}: ${course.imports.length} imports, ${changed} changes`);
+  for (const n of course.imports.flatMap((s) => s.notes)) console.log(`   note: ${n}`);
   const graded = course.grades.filter((g) => g.finalRounded !== null);
   const mean = graded.reduce((s, g) => s + (g.finalRounded ?? 0), 0) / Math.max(1, graded.length);
   console.log(`5. final grades for ${course.grades.length} students, mean ${mean.toFixed(2)} %: ${letterTable(course.grades)}`);
   console.log(`   ${rel(course.files.grades)}`);
   console.log(`   ${rel(course.files.canvas)}`);
   console.log(`   ${rel(course.files.classReport)} (+ ${course.files.studentSheets} student grade sheets)`);
+  if (failures.length > 0) {
+    console.log(`${failures.length} submission${failures.length === 1 ? '' : 's'} could not be graded normally (${failures.join(', ')}): ` +
+      `flagged in the gradebook until resolved${opts.allowFailures ? '' : '; exit code 2 (--allow-failures to accept)'}`);
+    if (!opts.allowFailures) process.exitCode = 2;
+  }
 }
 
 function main(): void {
   const program = new Command()
     .name('npm start --')
     .description('Run the whole grading pipeline on a course folder (default: the sample course in data/).')
-    .option('--data <dir>', 'course folder (course.yaml, roster.csv, hw1/, scores/)', 'data')
+    .option('--data <dir>', 'course folder (course.yaml, roster.csv, <assignment>/submissions and manifest.csv, scores/)', 'data')
     .option('--build <dir>', 'output folder', 'build')
     .option('-f, --force', 'regrade submissions even if their results are up to date', false)
     .option('-j, --jobs <n>', 'parallel sandboxes (default: number of cores)', (v) => Number.parseInt(v, 10))
+    .option('--allow-failures', 'exit 0 even when submissions crashed or timed out (they stay flagged in the gradebook)', false)
     .parse();
   runPipeline(program.opts<PipelineOptions>()).catch((err: unknown) => {
-    console.error(err instanceof Error ? err.message : String(err));
+    const d = describeError(err, (e) => !/^(TypeError|ReferenceError|RangeError|SyntaxError)$/.test(e.name));
+    console.error(d.message);
+    if (d.bug) console.error((err as Error).stack);
     process.exitCode = 1;
   });
 }

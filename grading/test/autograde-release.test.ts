@@ -55,7 +55,7 @@ describe('release', () => {
     expect(withCells((nb) => delete (nb.cells[4].metadata.course_kit as { points?: number }).points)).toThrow(/cell #5 \(q1-tests\).*points/);
     expect(withCells((nb) => (nb.cells[3].source = (nb.cells[3].source as string[]).filter((l) => !l.includes('END SOLUTION'))))).toThrow(/cell #4 \(q1-solution\).*never closed/);
     expect(withCells((nb) => (nb.cells[4].source = ['// END HIDDEN TESTS\n']))).toThrow(/cell #5 \(q1-tests\), line 1.*without a matching BEGIN/);
-    expect(() => parseNotebook('{"cells": [', 'sub.ipynb')).toThrow(/sub.ipynb: not valid notebook JSON/);
+    expect(() => parseNotebook('{"cells": [', 'sub.ipynb')).toThrow(/sub.ipynb: not a Jupyter notebook: the file is not valid JSON/);
   });
 });
 

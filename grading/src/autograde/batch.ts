@@ -12,8 +12,9 @@ import { parse } from 'csv-parse/sync';
 import { parseTime } from '../gradebook/time';
 import { SingleBar, Presets } from 'cli-progress';
 import { AnswerKey, GRADER_VERSION, SubmissionResult, buildKey, gradeSubmission, sourceHash } from './grade';
-import { Assignment, loadAssignment, readNotebook } from './notebook';
-import { assignmentName } from './release';
+import { Assignment, NotebookError, loadAssignment, readNotebook } from './notebook';
+import { ReleaseOptions, assignmentName, releaseNotebook } from './release';
+import { courseLibExports, missingImports } from './authoring';
 import { DEFAULT_LIMITS, SandboxLimits } from './sandbox';
 import { BATCH_INFO, BatchInfo, SCRATCH_PREFIX, Shard, keyDigest, lockResults, sha256File, shardOf, sweepScratch, writeFileJson } from './shards';
 
@@ -78,6 +79,8 @@ export interface BatchOptions {
   timeZone?: string;
   /** Only these students (default all in the manifest). */
   only?: string[];
+  /** Assignment id of the results (default: from the notebook metadata or file name). */
+  assignment?: string;
   /** Grade only this part of the class (by student id, see shards.ts). */
   shard?: Shard;
   /**
@@ -137,6 +140,31 @@ export function loadShippedKey(a: Assignment, keyFile: string, keySha256?: strin
   return key;
 }
 
+/**
+ * `release` with the authoring checks: the import check, then the reference solution run as autograde runs
+ * it (every test must pass and meet its stated expect; buildKey names the test that does not). Only then is
+ * the student notebook written. The key is kept at `keyPath` (when given) for the batch to reuse.
+ */
+export async function releaseChecked(options: ReleaseOptions & { keyPath?: string; limits?: Partial<SandboxLimits> }): Promise<{ assignment: Assignment; key: AnswerKey }> {
+  const nb = readNotebook(options.source);
+  const a = loadAssignment(nb, options.assignment ?? assignmentName(nb, options.source), options.source);
+  const problems = missingImports(a, courseLibExports());
+  if (problems.length > 0) throw new NotebookError(problems.join('\n'));
+  sweepScratch();
+  const workRoot = mkdtempSync(join(tmpdir(), `${SCRATCH_PREFIX}${process.pid}-`));
+  let key: AnswerKey;
+  try {
+    key = await buildKey(a, join(workRoot, '_reference'), { ...DEFAULT_LIMITS, ...options.limits });
+  } finally {
+    rmSync(workRoot, { recursive: true, force: true });
+  }
+  if (options.keyPath) {
+    mkdirSync(dirname(resolve(options.keyPath)), { recursive: true });
+    writeFileSync(options.keyPath, JSON.stringify(key, null, 1));
+  }
+  return { assignment: releaseNotebook(options), key };
+}
+
 /** Builds the answer key of a source notebook once (for shards on several machines); returns it and its file's sha256. */
 export async function buildAnswerKeyFile(source: string, out: string, limits: Partial<SandboxLimits> = {}): Promise<{ key: AnswerKey; sha256: string }> {
   const nb = readNotebook(source);
@@ -192,7 +220,7 @@ export async function autogradeBatch(options: BatchOptions): Promise<BatchSummar
   const started = performance.now();
   const log = options.log ?? (() => undefined);
   const nb = readNotebook(options.source);
-  const a = loadAssignment(nb, assignmentName(nb, options.source), options.source);
+  const a = loadAssignment(nb, options.assignment ?? assignmentName(nb, options.source), options.source);
   const outDir = resolve(options.outDir ?? join('build', a.name, 'results'));
   const keyPath = resolve(options.keyPath ?? join(outDir, '..', 'answer-key.json'));
   const manifestPath = options.manifest ?? join(options.submissionsDir, '..', 'manifest.csv');

@@ -8,6 +8,7 @@ import { createHash } from 'crypto';
 import { comparePlain, PlainValue } from '@course-kit/lib';
 import { Assignment, Notebook, NotebookCell, SourceCell, cellSource, countTests, courseKitMeta, parseNotebook } from './notebook';
 import { releasedCell } from './release';
+import { splitPoints } from './points';
 import type { IsolationLevel } from './isolation';
 import { PlanCell, capText } from './protocol';
 import { DEFAULT_LIMITS, SandboxLimits, SandboxRun, runInSandbox } from './sandbox';
@@ -214,7 +215,9 @@ export async function buildKey(a: Assignment, workDir: string, limits: SandboxLi
       const sum = mine.reduce((s, t) => s + t.points!, 0);
       if (Math.abs(sum - cellPoints) > 1e-9) throw new Error(`${where}: test points sum to ${sum}, the cell has ${cellPoints}`);
     }
-    for (const t of mine) {
+    // Equal shares in hundredths that sum exactly to the cell's points (points.ts).
+    const shares = splitPoints(cellPoints, mine.length);
+    for (const [i, t] of mine.entries()) {
       if (!t.id.startsWith(`${sc.meta.question}.`)) throw new Error(`${where}: test id ${t.id} must start with "${sc.meta.question}."`);
       if (tests.some((k) => k.id === t.id)) throw new Error(`${where}: duplicate test id ${t.id}`);
       if (!t.ok) throw new Error(`${where}: the reference solution fails test ${t.id}: ${t.error}`);
@@ -225,7 +228,7 @@ export async function buildKey(a: Assignment, workDir: string, limits: SandboxLi
       }
       tests.push({
         id: t.id, question: sc.meta.question!, cellId: sc.meta.id, hidden: t.hidden, description: t.description,
-        points: t.points ?? cellPoints / mine.length, expected: t.value!, ...opts,
+        points: t.points ?? shares[i]!, expected: t.value!, ...opts,
       });
     }
   }

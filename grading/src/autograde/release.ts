@@ -6,7 +6,8 @@
  */
 import { mkdirSync, writeFileSync } from 'fs';
 import { dirname } from 'path';
-import { Assignment, KERNELSPEC, Notebook, NotebookCell, SourceCell, countTests, loadAssignment, readNotebook, toSourceLines } from './notebook';
+import { courseLibExports, missingImports } from './authoring';
+import { Assignment, KERNELSPEC, NotebookError, Notebook, NotebookCell, SourceCell, countTests, loadAssignment, readNotebook, toSourceLines } from './notebook';
 
 /** The line that replaces a solution region; indentation follows the region's first line. */
 export function solutionStub(code: string, label: string): string {
@@ -79,6 +80,8 @@ export interface ReleaseOptions {
   out: string;
   /** Assignment name (default: from the notebook metadata or file name). */
   assignment?: string;
+  /** Skip the import check (authoring.ts); default false. */
+  skipChecks?: boolean;
 }
 
 export function assignmentName(nb: Notebook, path: string): string {
@@ -91,6 +94,10 @@ export function assignmentName(nb: Notebook, path: string): string {
 export function releaseNotebook(options: ReleaseOptions): Assignment {
   const nb = readNotebook(options.source);
   const a = loadAssignment(nb, options.assignment ?? assignmentName(nb, options.source), options.source);
+  if (!options.skipChecks) {
+    const problems = missingImports(a, courseLibExports());
+    if (problems.length > 0) throw new NotebookError(problems.join('\n'));
+  }
   mkdirSync(dirname(options.out), { recursive: true });
   writeFileSync(options.out, JSON.stringify(releaseAssignment(a), null, 1) + '\n');
   return a;

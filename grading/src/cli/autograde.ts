@@ -5,7 +5,7 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { join } from 'path';
-import { autogradeBatch, buildAnswerKeyFile, outcomeLine } from '../autograde/batch';
+import { autogradeBatch, buildAnswerKeyFile, outcomeLine, releaseChecked } from '../autograde/batch';
 import { mergeShards, parseShard } from '../autograde/shards';
 import { describeError } from './errors';
 import { writeFeedback } from '../autograde/feedback';
@@ -25,14 +25,20 @@ const program = new Command('course-autograde')
 
 program
   .command('release')
-  .description('validate a source notebook and write the student notebook (solutions stubbed, hidden tests removed)')
+  .description('check a source notebook (structure; setup imports what the tests call; the reference solution passes every test, run as autograde runs it) and write the student notebook (solutions stubbed, hidden tests removed)')
   .argument('<source>', 'source notebook with reference solutions, e.g. notebooks/hw1-backprop/hw1-backprop.source.ipynb')
   .option('-o, --out <file>', 'student notebook to write (default build/<assignment>/<assignment>.ipynb)')
-  .action((source: string, opts: { out?: string }) => {
+  .option('--no-run', 'skip running the reference solution (structure and import checks only)')
+  .action(async (source: string, opts: { out?: string; run: boolean }) => {
     const name = assignmentName(readNotebook(source), source);
     const out = opts.out ?? join('build', name, `${name}.ipynb`);
-    const a = releaseNotebook({ source, out });
-    console.log(`released ${a.name} (${a.maxPoints} points) → ${out}`);
+    if (!opts.run) {
+      const a = releaseNotebook({ source, out });
+      console.log(`released ${a.name} (${a.maxPoints} points, reference solution not run) → ${out}`);
+      return;
+    }
+    const { assignment: a, key } = await releaseChecked({ source, out, keyPath: join('build', name, 'answer-key.json') }); // never beside the student notebook
+    console.log(`released ${a.name} (${a.maxPoints} points; the reference solution passes all ${key.tests.length} tests) → ${out}`);
   });
 
 program
