@@ -14,6 +14,7 @@ import { parseNotebook } from '../src/autograde/notebook';
 import { autogradeBatch } from '../src/autograde/batch';
 import { LOCK_FILE, SCRATCH_PREFIX, lockResults, sweepScratch } from '../src/autograde/shards';
 import { prepareWorkDir, sandboxReadPaths } from '../src/autograde/sandbox-env';
+import { CompilerPool, DEFAULT_COMPILER } from '../src/autograde/compiler';
 import { HW1_SOURCE, ROOT, ensureBuilt } from './autograde-helpers';
 
 const tmp = (p: string) => mkdtempSync(join(tmpdir(), p));
@@ -120,6 +121,21 @@ describe('sandbox home', () => {
     expect(lstatSync(join(home, 'node_modules')).isSymbolicLink()).toBe(true);
     expect(readlinkSync(join(home, 'node_modules'))).toBe(target);
   });
+});
+
+describe('compile server', () => {
+  it('a server that dies shows its whole error, not its last lines', async () => {
+    ensureBuilt();
+    // 16 MB of heap: the server dies while loading TypeScript, with V8's many-line report on stderr.
+    const pool = new CompilerPool({ ...DEFAULT_COMPILER, size: 1, heapMb: 16 });
+    const error = await pool.compile('', 'const x: number = 1;', 60_000).then(() => undefined, (e: Error) => e);
+    pool.close();
+    expect(error?.message).toMatch(/^the compile server exited/);
+    // The first lines of the report and its last: nothing cut.
+    expect(error!.message).toContain('<--- Last few GCs --->');
+    expect(error!.message).toContain('FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory');
+    expect(error!.message.split('\n').length).toBeGreaterThan(8);
+  }, 60_000);
 });
 
 describe('CLI errors', () => {
