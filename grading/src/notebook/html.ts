@@ -1,12 +1,39 @@
 /**
  * A plain, self-contained HTML page for an executed notebook, used when
- * Jupyter's nbconvert is not installed. Markdown is shown as escaped text
- * (no renderer), code as preformatted text, and outputs like Jupyter shows
- * them: text/html embedded as is (plots bring their own script), images
- * inline, text as preformatted text.
+ * Jupyter's nbconvert is not installed. Markdown is rendered by markdown-it
+ * (raw HTML in markdown is escaped) with its formulas kept intact for the
+ * page's own KaTeX renderer (maths.ts: offline, no file outside the page),
+ * code as preformatted text, and outputs like Jupyter shows them: text/html
+ * embedded as is (plots bring their own script), images inline, text as
+ * preformatted text.
  */
+import MarkdownIt from 'markdown-it';
 import { escapeHtml } from '../html';
+import { offlineMathsHead } from './maths';
 import { cellSource, type Notebook, type NotebookOutput } from './nbformat';
+
+const markdownIt = new MarkdownIt({ html: false, linkify: false });
+
+/**
+ * Code spans and fences (left as they are), then maths in Jupyter's delimiters:
+ * $$…$$, \[…\], \(…\), $…$ (not starting with a space, on one line).
+ */
+const CODE_OR_MATHS = /(```[\s\S]*?```|`[^`\n]*`)|(\$\$[\s\S]+?\$\$|\\\[[\s\S]+?\\\]|\\\([\s\S]+?\\\)|\$(?!\s)[^$\n]+?\$)/g;
+
+/**
+ * Markdown to HTML with every formula passed through untouched (markdown would
+ * otherwise read its underscores and asterisks as emphasis and eat its
+ * backslashes); the page's KaTeX renders them.
+ */
+export function renderMarkdown(source: string): string {
+  const maths: string[] = [];
+  const shielded = source.replace(CODE_OR_MATHS, (whole, code: string | undefined) => {
+    if (code !== undefined) return whole;
+    maths.push(whole);
+    return `KITMATH${maths.length - 1}KITEND`;
+  });
+  return markdownIt.render(shielded).replace(/KITMATH(\d+)KITEND/g, (_m, k: string) => escapeHtml(maths[Number(k)]));
+}
 
 function join(t: unknown): string {
   return Array.isArray(t) ? t.join('') : String(t ?? '');
@@ -37,7 +64,7 @@ function renderOutput(out: NotebookOutput): string {
 export function notebookToHtml(nb: Notebook, title: string): string {
   const cells = nb.cells.map((cell, i) => {
     const src = escapeHtml(cellSource(cell));
-    if (cell.cell_type === 'markdown') return `<section class="cell markdown" id="cell-${i + 1}"><pre>${src}</pre></section>`;
+    if (cell.cell_type === 'markdown') return `<section class="cell markdown" id="cell-${i + 1}">${renderMarkdown(cellSource(cell))}</section>`;
     if (cell.cell_type === 'raw') return `<section class="cell raw" id="cell-${i + 1}"><pre>${src}</pre></section>`;
     const count = cell.execution_count ?? ' ';
     const outputs = (cell.outputs ?? []).map(renderOutput).join('\n');
@@ -54,10 +81,14 @@ export function notebookToHtml(nb: Notebook, title: string): string {
 <head>
 <meta charset="utf-8">
 <title>${escapeHtml(title)}</title>
+${offlineMathsHead()}
 <style>
 body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em; }
 .cell { margin: 1em 0; }
-.markdown pre { white-space: pre-wrap; font-family: Georgia, serif; font-size: 1.05em; }
+.markdown { font-family: Georgia, serif; font-size: 1.05em; line-height: 1.45; }
+.markdown table { border-collapse: collapse; }
+.markdown th, .markdown td { border: 1px solid #ccc; padding: .2em .5em; }
+.markdown blockquote { color: #444; border-left: 3px solid #ccc; margin-left: 0; padding-left: 1em; }
 .source { background: #f5f5f5; padding: .6em; border-left: 3px solid #888; overflow-x: auto; }
 .prompt { color: #888; font-family: monospace; }
 .output { margin: .4em 0; overflow-x: auto; }

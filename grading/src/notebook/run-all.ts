@@ -2,15 +2,18 @@
  * `npm run notebooks [-- [filter] [--embedded] [--timeout <seconds>]]`
  *
  * Executes every notebook under notebooks/ and writes the executed .ipynb and
- * an HTML page per notebook into build/notebooks/ (same relative paths).
+ * an HTML page per notebook into build/notebooks/ (same relative paths). Every
+ * page carries its own maths renderer (KaTeX, inlined: maths.ts), so formulas
+ * render offline on any machine.
  * Uses real Jupyter (`jupyter nbconvert --execute`, then `--to html`) when it
  * is installed, otherwise the embedded runner. Every executed notebook is
  * checked (stderr, errors, skipped cells); any failure makes the exit code 1.
  */
 import { Command } from 'commander';
-import { mkdirSync, readdirSync, writeFileSync } from 'fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'fs';
 import { basename, dirname, join, relative, resolve } from 'path';
 import { notebookToHtml } from './html';
+import { withOfflineMaths } from './maths';
 import { installKernelSpec, projectRoot } from './kernelspec';
 import { writeNotebook } from './nbformat';
 import { DEFAULT_CELL_TIMEOUT_MS, exportHtmlWithJupyter, hasJupyter, runEmbedded, runWithJupyter, type RunResult } from './runner';
@@ -64,7 +67,9 @@ export async function runAll(options: RunAllOptions): Promise<NotebookReport[]> 
     if (useJupyter) {
       result = runWithJupyter(file, outDir, { cellTimeoutMs: options.cellTimeoutMs });
       try {
-        exportHtmlWithJupyter(executedPath, outDir);
+        const exported = exportHtmlWithJupyter(executedPath, outDir);
+        // nbconvert's page loads MathJax from this machine's files; carry KaTeX instead (maths.ts).
+        writeFileSync(exported, withOfflineMaths(readFileSync(exported, 'utf8')));
       } catch (e) {
         result.failures.push({ cell: 0, message: (e as Error).message });
       }
