@@ -198,6 +198,7 @@ describe('status and lateness shown everywhere', () => {
     expect(a01).toMatch(/seminar +missing → 0/);
     expect((await cli(...g, 'show', 'a02')).out).toMatch(/hw1 +LATE {2}raw 60 − late 20 = 40\/100 {2}submitted 2027-04-18 07:11:00 PDT {2}31\.20 h late, 2 periods charged/);
     expect(JSON.parse((await cli(...g, '--json', 'show', 'a03')).out).items[0]).toMatchObject({ flag: 'timeout', autogradeStatus: 'timeout' });
+    expect((await cli(...g, 'grades', '--out', join(dir, 'grades'))).out).toContain('autograde failures to resolve: hw1/a01 crash, hw1/a03 timeout');
     expect((await cli(...g, 'report', '--out', join(dir, 'rep'))).code).toBe(0);
     const sheet = (id: string) => readFileSync(join(dir, 'rep', 'students', `${id}.html`), 'utf8');
     expect(sheet('a01')).toContain('<td class="status status-crash">crash');

@@ -143,8 +143,13 @@ export function buildProgram(): Command {
       const files = { grades: exportGradesCsv(db, join(opts.out, 'grades.csv')), canvas: exportCanvasCsv(db, join(opts.out, 'canvas-import.csv')) };
       const letters = new Map<string, number>();
       for (const x of grades) letters.set(x.letter, (letters.get(x.letter) ?? 0) + 1);
-      output(g, { files, students: grades.map((x) => ({ student_id: x.studentId, final_pct: x.finalRounded, letter: x.letter })) },
-        `${grades.length} students; letters: ${[...letters].map(([l, n]) => `${l || '—'} ${n}`).join(', ')}\nwrote ${files.grades}\nwrote ${files.canvas}`);
+      // What still needs the instructor, as in the report: autograde crashes and timeouts not resolved.
+      const flagged = grades.flatMap((x) => x.items.filter((i) => i.flag).map((i) => `${i.assignment}/${x.studentId} ${i.flag}`));
+      const missing = grades.reduce((n, x) => n + x.items.filter((i) => i.status === 'missing' && i.counts).length, 0);
+      output(g, { files, flagged, missing, students: grades.map((x) => ({ student_id: x.studentId, final_pct: x.finalRounded, letter: x.letter })) },
+        `${grades.length} students; letters: ${[...letters].map(([l, n]) => `${l || '—'} ${n}`).join(', ')}\n${missing} missing item${missing === 1 ? '' : 's'}` +
+        (flagged.length ? `; ${flagged.length} autograde failure${flagged.length === 1 ? '' : 's'} to resolve: ${flagged.join(', ')}` : '') +
+        `\nwrote ${files.grades}\nwrote ${files.canvas}`);
     }));
 
   program.command('report').description('write the class report and one grade sheet per student (HTML)')
