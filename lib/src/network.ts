@@ -4,6 +4,7 @@ import { isUnitLayer, shapeSize, shapeText, type Layer, type UnitLayer } from '.
 import { createLayer, type AnyLayerSpec } from './layers/registry';
 import { getLoss, isLossName, LOSS_NAMES, type Loss, type LossName } from './losses';
 import type { Matrix } from './matrix';
+import { BatchSplit } from './parallel';
 import { Rng } from './rng';
 import type { UnitName } from './units';
 
@@ -138,6 +139,9 @@ function validateOutput(config: LayeredNetworkConfig, layers: readonly Layer[]):
   return out;
 }
 
+/** Stops a network's worker thread once the network itself is garbage-collected. */
+const closeWhenCollected = new FinalizationRegistry<BatchSplit>((split) => split.close());
+
 /**
  * A stack of layers trained by backpropagation. `Network` (= Network<DenseLayer>) is the
  * lecture's net of dense layers, whose layers expose W, b, x, y, dEdx, dEdy, dEdW, dEdb;
@@ -158,6 +162,15 @@ export class Network<L extends Layer = DenseLayer> {
   private batch = 0;
   /** The input of the last forward pass (not copied; the outputs of "layer −1"). */
   private lastInput: Matrix | null = null;
+  /** The second thread of setThreads(2), or null. */
+  private split: BatchSplit | null = null;
+  /** Cases in the last forward pass when it was split over two threads (0 when it was not). */
+  private splitRows = 0;
+  /** Full-batch outputs y and summed inputs x of the output layer after a split pass. */
+  private splitOut: { y: Float64Array; x: Float64Array; views: Map<number, { y: Matrix; x: Matrix }> } | null = null;
+  /** This thread's part of the last split input and target (views, cached). */
+  private partIn: { src: Matrix | null; rows: number; view: Matrix | null } = { src: null, rows: -1, view: null };
+  private partT: { src: Matrix | null; rows: number; view: Matrix | null } = { src: null, rows: -1, view: null };
 
   constructor(config: L extends DenseLayer ? NetworkConfig : LayeredNetworkConfig) {
     const cfg = config as LayeredNetworkConfig;
@@ -183,9 +196,9 @@ export class Network<L extends Layer = DenseLayer> {
     );
   }
 
-  /** Number of cases in the current batch buffers. */
+  /** Number of cases in the last batch (both halves when it was split over two threads). */
   get batchSize(): number {
-    return this.batch;
+    return this.splitRows > 0 ? this.splitRows : this.batch;
   }
 
   /** The output layer. */
@@ -298,15 +311,104 @@ export class Network<L extends Layer = DenseLayer> {
    */
   forward(input: Matrix, options?: { training?: boolean }): Matrix {
     this.checkInput('Network.forward', input);
+    const training = options?.training === true;
+    if (this.split !== null && this.split.accepts(input.rows)) return this.forwardSplit(input, training);
+    this.splitRows = 0;
+    this.runForward(input, training);
+    return this.out.y;
+  }
+
+  /** The layers' forward passes on this thread. */
+  private runForward(input: Matrix, training: boolean): void {
     this.ensureBatch(input.rows);
     this.lastInput = input;
-    const training = options?.training === true;
     let below = input;
     for (const l of this.layers) {
       l.forward(below, training);
       below = l.y;
     }
-    return this.out.y;
+  }
+
+  /**
+   * Uses a second thread for big batches (opt-in; see parallel.ts): threads(2) splits every
+   * batch of at least 8 cases in two halves, one per thread, and adds the two gradients, so
+   * training gives the same weights as on one thread up to rounding. After a split pass the
+   * layers' own buffers (y, dEdy, …) hold this thread's half of the batch only; forward()'s
+   * result and the loss cover the whole batch. Returns the number of threads in use (1 when
+   * threads are not available here, e.g. in a sandbox; `threadsUnavailable` then says why).
+   */
+  setThreads(threads: 1 | 2): number {
+    if (threads !== 1 && threads !== 2) throw new ConfigError('Network.setThreads', `threads must be 1 or 2, got ${String(threads)}`);
+    if (threads === 1) {
+      if (this.split !== null) {
+        closeWhenCollected.unregister(this);
+        this.split.close();
+      }
+      this.split = null;
+      this.splitRows = 0;
+      return 1;
+    }
+    if (this.split !== null) return 2;
+    const started = BatchSplit.start(this.config, this.paramCount, this.inputs, this.outputs);
+    if (typeof started === 'string') {
+      this.threadsUnavailable = started;
+      return 1;
+    }
+    this.split = started;
+    this.threadsUnavailable = '';
+    closeWhenCollected.register(this, started, this);
+    return 2;
+  }
+
+  /** Why the last setThreads(2) stayed on one thread ('' when it did not). */
+  threadsUnavailable = '';
+
+  /** Threads the forward and backward passes use (1 or 2). */
+  get threads(): number {
+    return this.split === null ? 1 : 2;
+  }
+
+  private forwardSplit(input: Matrix, training: boolean): Matrix {
+    const split = this.split!;
+    const B = input.rows;
+    const h = Math.ceil(B / 2);
+    const r = B - h;
+    const nin = this.inputs;
+    const nout = this.outputs;
+    this.getParams(split.params);
+    split.x.set(input.data.subarray(h * nin, B * nin));
+    split.post(1, r, B, training);
+    try {
+      this.runForward(this.part(this.partIn, input, h), training);
+    } finally {
+      split.wait();
+    }
+    if (this.splitOut === null) {
+      const cap = 2 * 1024 + 1;
+      this.splitOut = { y: new Float64Array(cap * nout), x: new Float64Array(cap * nout), views: new Map() };
+    }
+    const so = this.splitOut;
+    so.y.set(this.out.y.data.subarray(0, h * nout));
+    so.x.set(this.out.x.data.subarray(0, h * nout));
+    so.y.set(split.y.subarray(0, r * nout), h * nout);
+    so.x.set(split.xo.subarray(0, r * nout), h * nout);
+    let v = so.views.get(B);
+    if (v === undefined) {
+      v = { y: { rows: B, cols: nout, data: so.y.subarray(0, B * nout) }, x: { rows: B, cols: nout, data: so.x.subarray(0, B * nout) } };
+      so.views.set(B, v);
+    }
+    this.splitRows = B;
+    return v.y;
+  }
+
+  /** Rows [0, h) of m as a view, re-used while m and h stay the same (no allocation per batch). */
+  private part(cache: { src: Matrix | null; rows: number; view: Matrix | null }, m: Matrix, h: number): Matrix {
+    if (cache.src !== m || cache.rows !== h || cache.view === null || cache.view.data.buffer !== m.data.buffer) {
+      cache.src = m;
+      cache.rows = h;
+      cache.view = { rows: h, cols: m.cols, data: m.data.subarray(0, h * m.cols) };
+    }
+    return cache.view;
   }
 
   /** Mean error per case E = (1/B) Σ_cases E(y, t) after a forward pass on input. */
@@ -318,6 +420,11 @@ export class Network<L extends Layer = DenseLayer> {
 
   /** The mean error of the last forward pass against target (no new forward pass). */
   lastLoss(target: Matrix): number {
+    if (this.splitRows > 0) {
+      this.checkTarget('Network.lastLoss', target, this.splitRows);
+      const v = this.splitOut!.views.get(this.splitRows)!;
+      return this.lossFn.value(v.y, target, v.x);
+    }
     const out = this.out;
     this.checkTarget('Network.lastLoss', target, this.batch);
     return this.lossFn.value(out.y, target, out.x);
@@ -331,10 +438,37 @@ export class Network<L extends Layer = DenseLayer> {
   backward(target: Matrix): void {
     const input = this.lastInput;
     if (input === null) throw new ShapeError('Network.backward', 'call forward(input) before backward(target)');
+    if (this.splitRows > 0) {
+      // Two threads: each backpropagates its half with alpha = 1/B; the worker's gradients are added.
+      const B = this.splitRows;
+      this.checkTarget('Network.backward', target, B);
+      const split = this.split!;
+      const h = this.batch;
+      const nout = this.outputs;
+      split.t.set(target.data.subarray(h * nout, B * nout));
+      split.post(2, B - h, B, false);
+      try {
+        this.runBackward(input, this.part(this.partT, target, h), 1 / B);
+      } finally {
+        split.wait();
+      }
+      const g = split.grads;
+      let o = 0;
+      for (const p of this.paramList) {
+        const d = p.grads;
+        for (let k = 0; k < d.length; k++) d[k] = d[k]! + g[o + k]!;
+        o += d.length;
+      }
+      return;
+    }
     this.checkTarget('Network.backward', target, this.batch);
+    this.runBackward(input, target, 1 / this.batch);
+  }
+
+  /** The three steps on this thread; parameter gradients are alpha·Σ over the cases. */
+  private runBackward(input: Matrix, target: Matrix, alpha: number): void {
     const L = this.layers.length;
     const out = this.out;
-    const alpha = 1 / this.batch;
 
     // Step 1: discrepancy between output and target → error derivatives of the output units.
     this.lossFn.dEdy(out.y, target, out.dEdy, out.x);
