@@ -287,3 +287,23 @@ describe('sample course and package', () => {
 });
 
 void writeReports;
+
+describe('migration', () => {
+  it('an override stored by an older version (in manual_scores) moves to the overrides table once, audited', () => {
+    const { db, dir } = small();
+    importScores(db, writeFile(dir, 'sem.csv', 'student_id,points\na01,12\na02,14\n'), 'seminar');
+    // What the old `override` command wrote: a manual_scores row under source "manual".
+    db.prepare("INSERT OR REPLACE INTO manual_scores VALUES ('seminar', 'a01', 19, 'appeal')").run();
+    db.prepare("INSERT INTO audit (at, source, entity, key, field, old, new) VALUES ('t', 'manual', 'manual_scores', 'seminar/a01', 'points', '12', '19')").run();
+    db.close();
+    const path = join(dir, 'g.sqlite');
+    const again = openGradebook(path);
+    expect(again.prepare('SELECT * FROM overrides').all()).toEqual([{ assignment: 'seminar', student_id: 'a01', points: 19, comment: 'appeal' }]);
+    expect(gradeOf(again, 'a01').items[2]).toMatchObject({ raw: 19, source: 'override' });
+    expect(gradeOf(again, 'a02').items[2]).toMatchObject({ raw: 14, source: 'manual' });
+    again.close();
+    const before = readFileSync(path);
+    openGradebook(path).close(); // nothing left to move: the file is not written
+    expect(readFileSync(path).equals(before)).toBe(true);
+  });
+});

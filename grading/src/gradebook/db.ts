@@ -88,8 +88,29 @@ export function openGradebook(path: string, opts: OpenOptions = {}): Db {
     throw new GradebookError(`${path}: not a gradebook database ("gradebook init --config <course.yaml>" makes one)`);
   }
   if (exists.n === 0) db.exec(SCHEMA);
-  else migrate(db);
+  else {
+    migrate(db);
+    migrateOverrides(db);
+  }
   return db;
+}
+
+/**
+ * Gradebooks written before overrides had their own table kept them in manual_scores, where the next
+ * import of the same kind replaced them. Such a row is one whose newest audit row came from the
+ * `override` command (source "manual"): it moves to `overrides`, audited. Idempotent: a moved row is
+ * no longer in manual_scores, so a gradebook without such rows is not written to.
+ */
+function migrateOverrides(db: Db): void {
+  const rows = db.prepare(`SELECT m.* FROM manual_scores m WHERE (SELECT a.source FROM audit a WHERE a.entity = 'manual_scores'
+    AND a.key = m.assignment || '/' || m.student_id ORDER BY a.id DESC LIMIT 1) = 'manual'`).all() as Row[];
+  if (rows.length === 0) return;
+  inTransaction(db, 'migrate', `${rows.length} override(s) moved to their own table`, (cs) => {
+    for (const r of rows) {
+      cs.upsert('overrides', r);
+      cs.remove('manual_scores', { assignment: r.assignment!, student_id: r.student_id! });
+    }
+  });
 }
 
 /**
