@@ -277,7 +277,11 @@ export class Network<L extends Layer = DenseLayer> {
           const [, H, W] = this.inputShape as [number, number, number];
           const c = Math.floor(col / (H * W));
           const h = Math.floor((col % (H * W)) / W);
-          throw new DataError(where, `input row ${row}, column ${col} (image ${row}, map ${c}, pixel (${h}, ${col % W})) is ${v}; inputs must be finite numbers`);
+          const first = this.layers[0]!;
+          throw new DataError(
+            where,
+            `input row ${row}, column ${col} (image ${row}, map ${c}, pixel (${h}, ${col % W})) is ${v}; inputs must be finite numbers (layer 1, ${first.kind}${first.label ? ` ${first.label}` : ''}, reads ${shapeText(this.inputShape)} images)`,
+          );
         }
         throw new DataError(where, `input row ${row}, column ${col} is ${v}; inputs must be finite numbers`);
       }

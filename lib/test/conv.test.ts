@@ -281,6 +281,6 @@ describe('bad input names the layer, the argument and the numbers', () => {
     const X = zeros(3, 784);
     X.data[2 * 784 + 5 * 28 + 7] = NaN;
     expect(() => net.forward(X)).toThrow(DataError);
-    expect(() => net.forward(X)).toThrow(/input row 2, column 147 \(image 2, map 0, pixel \(5, 7\)\) is NaN/);
+    expect(() => net.forward(X)).toThrow(/input row 2, column 147 \(image 2, map 0, pixel \(5, 7\)\) is NaN; inputs must be finite numbers \(layer 1, conv2d C1, reads 1×28×28 images\)/);
   });
 });
