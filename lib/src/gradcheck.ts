@@ -27,7 +27,8 @@ import type { Network } from './network';
  * truncation error is then O(ε⁴) and a correct backward pass on a small net in
  * float64 gives relative errors of about 1e-10 or smaller, a wrong one 1e-2 or
  * worse. With `richardson: false` the default is ε = 1e-5, 2 passes per
- * parameter, and correct gradients give about 1e-7 … 1e-9.
+ * parameter, and correct gradients give about 1e-7 or smaller (the Lecture 5
+ * notebook measures both on its tiny 2-2-1 net: about 1e-12 and 1e-10).
  *
  * Why Richardson: a plain central difference must trade its O(ε²) truncation
  * error against the rounding error of E (about 1e-16·E/ε); for derivatives of

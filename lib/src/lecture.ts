@@ -285,7 +285,8 @@ export type AxisStyle = 'log' | 'integer';
 /**
  * Makes a figure's axes readable (returns the figure, changed in place):
  * 'log' puts the axis on a log scale with few labels: at 1, 2, 5 × 10^k when the data
- * span at most about two decades, otherwise only at the powers of ten (written 10^k), never
+ * span at most about two decades, otherwise only at the powers of ten (written out from 0.001
+ * to 1000000, as 10^k beyond), never
  * at every digit between them; 'integer' labels only whole numbers (epochs, passes),
  * about ten labels at most, from the largest value plotted on that axis.
  */
@@ -306,8 +307,10 @@ export function readableAxes(figure: Figure, axes: { x?: AxisStyle; y?: AxisStyl
       const lo = Math.floor(Math.log10(positive.reduce((a, b) => Math.min(a, b), 1e300)));
       const hi = Math.ceil(Math.log10(positive.reduce((a, b) => Math.max(a, b), 1e-300)));
       if (positive.length === 0 || hi - lo >= 3) {
-        // Several decades: label the powers of ten only, as 10^k.
-        layout[key] = { ...current, type: 'log', dtick: 1, exponentformat: 'power', showexponent: 'all' };
+        // Several decades: label the powers of ten only; written out (1, 10, …, 100000) when they are
+        // not too large or small to read, otherwise as 10^k.
+        const plain = positive.length > 0 && lo >= -3 && hi <= 6;
+        layout[key] = { ...current, type: 'log', dtick: 1, exponentformat: plain ? 'none' : 'power', showexponent: 'all' };
       } else {
         // One or two decades: 1, 2, 5 × 10^k, written out (no crowded labels at every digit).
         const tickvals: number[] = [];

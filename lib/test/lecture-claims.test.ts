@@ -256,6 +256,8 @@ describe('plots: readable axes', () => {
     expect(xa.tickvals).toEqual([10, 20, 50, 100, 200, 500, 1000, 2000, 5000]);
     const wide = readableAxes(curves([{ name: 'a', x: [1, 2, 3], y: [1e-7, 1e-3, 1] }]), { y: 'log' });
     expect(wide.layout!.yaxis).toMatchObject({ type: 'log', dtick: 1, exponentformat: 'power' });
+    const counts = readableAxes(curves([{ name: 'a', x: [1, 2, 3], y: [8, 100, 1704] }]), { y: 'log' });
+    expect(counts.layout!.yaxis).toMatchObject({ type: 'log', dtick: 1, exponentformat: 'none' });
   });
 
   it('integer axes: whole-number ticks only (no 1.5 or 2.5)', () => {
