@@ -54,6 +54,8 @@ describe('createCellExecutor', () => {
     const r = await ex.execute('await new Promise(() => undefined);', { timeoutMs: 100 });
     expect(r.ok).toBe(false);
     expect(r.error).toMatch(/timed out after 100 ms/);
+    // The kit's tslab patch: one line, not the stack trace of tslab's internal interrupt error.
+    expect(r.stderr).toBe('interrupted\n');
     expect((await ex.execute('1 + 1')).stdout).toBe('2\n');
   });
 
@@ -109,6 +111,26 @@ describe('createCellExecutor', () => {
     const r = await ex.execute('import { zeros } from "@course-kit/lib";\nzeros("two", 3);');
     expect(r.ok).toBe(false);
     expect(r.error).toMatch(/not assignable to parameter of type 'number'/);
+  });
+});
+
+describe('a notebook outside the kit', () => {
+  it('stops at the setup cell with one message; later failing cells only say they did not run', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'outside-kit-'));
+    const ex = createCellExecutor({ cwd: dir });
+    try {
+      const setup = await ex.execute('import { test, check } from "@course-kit/lib";');
+      expect(setup.ok).toBe(false);
+      expect(setup.stderr).toMatch(/^@course-kit\/lib was not found from .*: this notebook is not inside the course kit/);
+      expect(setup.stderr).toContain('npm run lab');
+      expect(setup.stderr).not.toMatch(/Cannot find module/);
+      const later = await ex.execute('test("q1", () => check(true));');
+      expect(later.stderr).toBe("Not run: the course kit's library is missing (see the first error of this session).\n");
+      expect((await ex.execute('console.log(40 + 2);')).stdout).toBe('42\n');
+    } finally {
+      ex.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
