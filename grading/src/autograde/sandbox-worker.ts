@@ -654,8 +654,12 @@ function bindCells(): void {
   GLOBALS.globalThis = { v: globalThis };
   const vm = require('vm') as typeof import('vm');
   const runInThisContext = vm.runInThisContext;
+  let published = false;
   const runCell = function (code: unknown, options?: unknown): unknown {
     if (code === TSLAB_PUBLISH) {
+      // Once: the worker's one executor. (A second executor made by student code from tslab's module gets nothing.)
+      if (published) throw new ErrorCtor('the grading sandbox runs one tslab executor');
+      published = true;
       return (x: { exports: object; require: (id: string) => unknown }) => {
         sharedExports = x.exports;
         sharedRequire = x.require;
