@@ -207,6 +207,15 @@ describe('section 6: the unit derivatives are proved, not only sampled', () => {
   });
 });
 
+describe('one index convention: i below j below k (section 5)', () => {
+  it('no weight is written with the upper unit first (w_ji, w_kj, w_ki), except Bishop’s w_ji^(l) in the comparison', () => {
+    const reversed = markdown.flatMap((m) => m.match(/w_\{(?:ji|kj|ki)\}(?!\^)/g) ?? []);
+    expect(reversed).toEqual([]);
+    // Section 3 names the layers the way section 5 does.
+    expect(markdown.find((m) => m.startsWith('## 3.'))).toContain(String.raw`\frac{\partial E}{\partial w_{ij}} = y_i\; y_j(1-y_j) \sum_k w_{jk}`);
+  });
+});
+
 describe('section 7: the gradient check as the text describes it', () => {
   it('text and code share the relative-error definition and the defaults', () => {
     const text = markdown.find((m) => m.startsWith('### Gradient check'))!;
