@@ -3,8 +3,7 @@
  * without the model answer or rubric, graded by autograde as "needs manual grading" (not rejected),
  * and shown on the feedback page with its rubric score and comment once graded on the page.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'fs';
-import { tmpdir } from 'os';
+import { readFileSync, rmSync } from 'fs';
 import { join } from 'path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { autogradeBatch, type BatchSummary } from '../src/autograde/batch';

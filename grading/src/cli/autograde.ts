@@ -12,6 +12,7 @@ import { writeFeedback } from '../autograde/feedback';
 import { readNotebook } from '../autograde/notebook';
 import { assignmentName, releaseNotebook } from '../autograde/release';
 import { registerServeCommand } from '../manual/cli';
+import { registerStudentKitCommand } from '../studentkit/cli';
 
 const positiveInt = (v: string) => {
   const n = Number(v);
@@ -129,6 +130,7 @@ program
   });
 
 registerServeCommand(program);
+registerStudentKitCommand(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   // A missing or unreadable input is one line naming it; the kit's own faults keep their stack.
