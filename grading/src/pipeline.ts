@@ -127,6 +127,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<void> {
     const batch = await autogradeBatch({
       source: hw.source,
       assignment: hw.id,
+      timeZone: config.course.time_zone,
       submissionsDir: hw.submissions,
       manifest: hw.manifest,
       outDir,
