@@ -13,13 +13,17 @@
  * - The saved notebook and one executed by nbconvert, opened fresh in a new
  *   server (new data and config dirs: the notebooks are untrusted there):
  *   every plot draws.
+ * - Without the kit's renderer (how JupyterLab without plotly's extension
+ *   shows them), trusted notebooks draw every plot from the HTML fallback:
+ *   plotly.js from the carrying output, or, with that output gone, from the
+ *   copy the kit's nbextension folder serves.
  * - The saved notebook exported to HTML by nbconvert draws every plot offline.
  *
  * Needs `jupyter notebook`, `jupyter nbconvert` and /usr/bin/chromium. Skipped
  * with a logged reason when they are missing, unless COURSE_KIT_REQUIRE_E2E=1,
  * which turns the skip into a failure.
  */
-import { spawn, type ChildProcess } from 'child_process';
+import { spawn, spawnSync, type ChildProcess } from 'child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'fs';
 import { createServer } from 'net';
 import { join, resolve } from 'path';
@@ -28,7 +32,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { plotlyScript } from '@course-kit/lib';
 import { installKernelSpec, jupyterEnv, projectRoot } from '../src/notebook/kernelspec';
-import { readNotebook, type Notebook } from '../src/notebook/nbformat';
+import { readNotebook, writeNotebook, type Notebook } from '../src/notebook/nbformat';
 import { exportHtmlWithJupyter, hasJupyter, runWithJupyter } from '../src/notebook/runner';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -83,18 +87,25 @@ interface LiveServer {
  * config, data and runtime folders under `state` (so nothing is trusted there
  * yet) and the kit's kernel spec and nbextension on the Jupyter paths.
  */
-async function startServer(dir: string, state: string): Promise<LiveServer> {
-  const port = await freePort();
-  const token = `t${Math.random().toString(36).slice(2)}`;
+function serverEnv(state: string, options: { renderer?: boolean } = {}): NodeJS.ProcessEnv {
   for (const sub of ['home', 'config', 'data', 'runtime']) mkdirSync(join(state, sub), { recursive: true });
-  const env = {
-    ...jupyterEnv(installKernelSpec(projectRoot())),
+  const kit = jupyterEnv(installKernelSpec(projectRoot()));
+  // Without JUPYTER_CONFIG_PATH the kit's nbextension is installed (JUPYTER_PATH) but not enabled.
+  if (options.renderer === false) delete kit.JUPYTER_CONFIG_PATH;
+  return {
+    ...kit,
     HOME: join(state, 'home'),
     JUPYTER_CONFIG_DIR: join(state, 'config'),
     JUPYTER_DATA_DIR: join(state, 'data'),
     JUPYTER_RUNTIME_DIR: join(state, 'runtime'),
     IPYTHONDIR: join(state, 'home', '.ipython'),
   };
+}
+
+async function startServer(dir: string, state: string, options: { renderer?: boolean } = {}): Promise<LiveServer> {
+  const port = await freePort();
+  const token = `t${Math.random().toString(36).slice(2)}`;
+  const env = serverEnv(state, options);
   const args = [
     'notebook',
     '--no-browser',
@@ -290,6 +301,45 @@ describe.runIf(available)('live Jupyter Notebook in Chromium', () => {
       const { page, errors } = await openNotebook(browser, server.url(`notebooks/${name}`), { kernel: false });
       try {
         expect(await page.evaluate('Jupyter.notebook.trusted')).toBe(false);
+        expect({ name, ...(await plotsOf(page, FIGURES)) }).toEqual({ name, plots: FIGURES, drawn: FIGURES, texts: [] });
+        expect(errors).toEqual([]);
+      } finally {
+        await page.context().close();
+      }
+    }
+  }, 300_000);
+
+  it("without the kit's renderer (as JupyterLab without plotly's extension): trusted notebooks draw from their HTML, with or without a carrying output", async () => {
+    const dir = join(work, 'no-renderer');
+    mkdirSync(dir, { recursive: true });
+    copyFileSync(join(served, 'plots.ipynb'), join(dir, 'trusted.ipynb'));
+    // The same notebook with its one copy of plotly.js taken out (its carrying output was deleted, say).
+    const nb = readNotebook(join(served, 'plots.ipynb'));
+    const inlined = plotlyScript();
+    for (const out of nb.cells.flatMap((c) => c.outputs ?? [])) {
+      if ('data' in out && out.data['text/html'] !== undefined) {
+        const html = out.data['text/html'];
+        out.data['text/html'] = (Array.isArray(html) ? html.join('') : String(html)).replace(inlined, '');
+      }
+    }
+    expect(carriers(nb)).toBe(0);
+    writeNotebook(join(dir, 'no-carrier.ipynb'), nb);
+    const state3 = join(state, 'third');
+    const env = serverEnv(state3, { renderer: false });
+    // `jupyter trust` (Debian ships no jupyter-trust script; nbformat's module is the same app).
+    const trust = spawnSync('/usr/bin/python3', ['-m', 'nbformat.sign', join(dir, 'trusted.ipynb'), join(dir, 'no-carrier.ipynb')], {
+      env,
+      encoding: 'utf8',
+    });
+    expect(trust.status, trust.stderr).toBe(0);
+    const server = await startServer(dir, state3, { renderer: false });
+    servers.push(server);
+    for (const name of ['trusted.ipynb', 'no-carrier.ipynb']) {
+      const { page, errors } = await openNotebook(browser, server.url(`notebooks/${name}`), { kernel: false });
+      try {
+        expect(await page.evaluate('Jupyter.notebook.trusted')).toBe(true);
+        // The figures are the text/html fallbacks here (no plotly renderer registered).
+        expect(await page.evaluate(`!!document.querySelector('#notebook .output_html .course-kit-plot')`)).toBe(true);
         expect({ name, ...(await plotsOf(page, FIGURES)) }).toEqual({ name, plots: FIGURES, drawn: FIGURES, texts: [] });
         expect(errors).toEqual([]);
       } finally {
