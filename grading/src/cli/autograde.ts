@@ -13,6 +13,7 @@ import { readNotebook } from '../autograde/notebook';
 import { assignmentName, releaseNotebook } from '../autograde/release';
 import { registerServeCommand } from '../manual/cli';
 import { registerStudentKitCommand } from '../studentkit/cli';
+import { registerCollectCommand } from '../collect/cli';
 
 const positiveInt = (v: string) => {
   const n = Number(v);
@@ -131,6 +132,7 @@ program
 
 registerServeCommand(program);
 registerStudentKitCommand(program);
+registerCollectCommand(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   // A missing or unreadable input is one line naming it; the kit's own faults keep their stack.
