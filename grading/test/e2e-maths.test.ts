@@ -19,7 +19,7 @@ import { pathToFileURL } from 'url';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { notebookToHtml, renderMarkdown } from '../src/notebook/html';
-import { offlineMathsHead, withOfflineMaths } from '../src/notebook/maths';
+import { offlineMathsHead, selfContainedPage, withOfflineMaths } from '../src/notebook/maths';
 import { cellSource, readNotebook, type Notebook } from '../src/notebook/nbformat';
 import { hasJupyter } from '../src/notebook/runner';
 
@@ -81,6 +81,8 @@ describe('offline maths: the page carries its renderer', () => {
     expect(page).toContain('renderMathInElement');
     expect(page.indexOf('renderMathInElement')).toBeLessThan(page.indexOf('</head>'));
     expect(notebookToHtml(lectureNotebook, 'lecture')).toContain('renderMathInElement');
+    const withRequire = nbconvertLike.replace('<title>t</title>', '<title>t</title><script src="file:///usr/share/javascript/requirejs/require.min.js"></script>');
+    expect(selfContainedPage(withRequire)).not.toMatch(/src="file:/);
   });
 
   it('the lecture notebook has formulas to render', () => {
@@ -180,11 +182,14 @@ describe.runIf(browserOk)('offline maths in Chromium (no network, /usr/share/jav
     const before = await inspect(join(out, 'nbconvert-raw.html'));
     expect(before.rendered).toBe(0);
     expect(before.rawTeX.length).toBeGreaterThan(0);
+    expect(before.blocked.some((u) => u.includes('mathjax'))).toBe(true); // its loader is not there
 
     const fixed = join(out, 'nbconvert-offline.html');
-    writeFileSync(fixed, withOfflineMaths(raw));
+    writeFileSync(fixed, selfContainedPage(raw)); // what npm run notebooks writes
+    expect(readFileSync(fixed, 'utf8')).not.toMatch(/src="file:/);
     const after = await inspect(fixed);
     expect(after.pageErrors).toEqual([]);
+    expect(after.blocked).toEqual([]); // nothing requested from this machine's files or the network
     expect(after.errors).toBe(0);
     expect(after.rawTeX).toEqual([]);
     expect(after.rendered).toBe(lectureFormulas);

@@ -100,3 +100,13 @@ export function withOfflineMaths(html: string): string {
   const head = offlineMathsHead();
   return /<\/head>/i.test(out) ? out.replace(/<\/head>/i, () => `${head}\n</head>`) : `${head}\n${out}`;
 }
+
+/**
+ * nbconvert's page made independent of the machine it was exported on: its maths
+ * rendered by the inlined KaTeX (withOfflineMaths), and its require.js loader, a
+ * file:// script from this machine's /usr/share/javascript, dropped (the kit's
+ * plots draw with or without an AMD loader; nothing else on the page uses it).
+ */
+export function selfContainedPage(html: string): string {
+  return withOfflineMaths(html.replace(/<script[^>]*src="file:[^"]*require(?:\.min)?\.js"[^>]*>\s*<\/script>/gi, ''));
+}

@@ -13,7 +13,7 @@ import { Command } from 'commander';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'fs';
 import { basename, dirname, join, relative, resolve } from 'path';
 import { notebookToHtml } from './html';
-import { withOfflineMaths } from './maths';
+import { selfContainedPage } from './maths';
 import { installKernelSpec, projectRoot } from './kernelspec';
 import { writeNotebook } from './nbformat';
 import { DEFAULT_CELL_TIMEOUT_MS, exportHtmlWithJupyter, hasJupyter, runEmbedded, runWithJupyter, type RunResult } from './runner';
@@ -68,8 +68,8 @@ export async function runAll(options: RunAllOptions): Promise<NotebookReport[]> 
       result = runWithJupyter(file, outDir, { cellTimeoutMs: options.cellTimeoutMs });
       try {
         const exported = exportHtmlWithJupyter(executedPath, outDir);
-        // nbconvert's page loads MathJax from this machine's files; carry KaTeX instead (maths.ts).
-        writeFileSync(exported, withOfflineMaths(readFileSync(exported, 'utf8')));
+        // nbconvert's page loads MathJax and require.js from this machine's files; carry KaTeX instead (maths.ts).
+        writeFileSync(exported, selfContainedPage(readFileSync(exported, 'utf8')));
       } catch (e) {
         result.failures.push({ cell: 0, message: (e as Error).message });
       }
