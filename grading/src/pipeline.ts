@@ -145,7 +145,9 @@ export async function runPipeline(opts: PipelineOptions): Promise<void> {
     }
     for (const w of batch.warnings) console.log(`   warning: ${w}`);
 
-    const pages = writeFeedback({ resultsDir: outDir, outDir: join(buildDir, hw.id, 'feedback') });
+    // Rubric scores and comments given on the grading page (npm run grade -- serve) appear with the written answers.
+    const gradebook = join(buildDir, 'gradebook.sqlite');
+    const pages = writeFeedback({ resultsDir: outDir, outDir: join(buildDir, hw.id, 'feedback'), gradebook: existsSync(gradebook) ? gradebook : undefined });
     console.log(`3. wrote ${pages.length} feedback pages → ${rel(join(buildDir, hw.id, 'feedback'))}`);
     results[hw.id] = outDir;
   }

@@ -114,6 +114,23 @@ describe('manual grading server', () => {
     expect(audit.find((r) => r.field === 'points')).toMatchObject({ old: '8', new: '9' });
   });
 
+  it('edits a rubric on the page: validated, stored audited, earlier scores flagged', async () => {
+    const bad = await http('/api/rubric', { method: 'POST', body: { assignment: 'seminar', item: 'summary', criteria: [{ id: 'content', text: 'Explains the talk', points: 5 }] } });
+    expect(bad.status).toBe(422);
+    expect(bad.json.error).toMatch(/rubric points sum to 5, the item has 10/);
+    const criteria = [{ id: 'content', text: 'Explains the talk', points: 5 }, { id: 'critique', text: 'Critique', points: 4 }, { id: 'form', text: 'Form <b>and</b> length', points: 1 }];
+    const ok = await http('/api/rubric', { method: 'POST', body: { assignment: 'seminar', item: 'summary', criteria } });
+    expect(ok.status).toBe(200);
+    const page = await http('/grade/seminar/summary/1');
+    expect(page.text).toContain('Form &lt;b&gt;and&lt;/b&gt; length');
+    expect(page.text).toContain('given with an earlier version of the rubric');
+    expect((await http('/rubric/seminar/summary')).text).toContain('Edited on this page');
+    const db = openGradebook(course.db);
+    expect(db.prepare("SELECT source FROM audit WHERE entity = 'rubrics'").get()).toEqual({ source: 'manual-page:tester' });
+    db.prepare('DELETE FROM rubrics').run(); // back to the configured rubric for the next test
+    db.close();
+  });
+
   it('rubric scores survive autograde re-imports and reach the grade sheet', async () => {
     const res = await http('/api/score', { method: 'POST', body: { assignment: 'wa', item: 'q2-written', n: 1, points: { bound: 2, product: 3 }, comment: 'good <b>derivation</b>', baseVersion: 0 } });
     expect(res.status).toBe(200);
