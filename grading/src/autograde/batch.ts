@@ -98,7 +98,8 @@ export const OUTCOMES: Outcome[] = ['ok', 'partial', 'crash', 'timeout', 'no-sub
 
 export function outcomeOf(r: SubmissionResult): Outcome {
   if (r.status !== 'ok') return r.status;
-  return r.tests.every((t) => t.passed) ? 'ok' : 'partial';
+  // Written answers (manual: true) wait for a person; they do not make an autograded run partial.
+  return r.tests.every((t) => t.passed || (t as { manual?: boolean }).manual === true) ? 'ok' : 'partial';
 }
 
 export interface BatchSummary {
