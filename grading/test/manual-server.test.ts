@@ -142,8 +142,13 @@ describe('manual grading server', () => {
     const f = join(course.dir, 'r.json');
     writeFileSync(f, JSON.stringify(result(4)));
     importResults(db, f);
+    db.prepare("DELETE FROM rubric_scores WHERE item = 'q2-written'").run(); // before grading: the sheet says it is pending
+    expect(gradeOf(db, 'a01').items.find((i) => i.assignment === 'wa')!.notes).toContain('written answer q2-written not graded yet (counts 0; npm run grade -- serve)');
+    const again = await http('/api/score', { method: 'POST', body: { assignment: 'wa', item: 'q2-written', n: 1, points: { bound: 2, product: 3 }, comment: 'good <b>derivation</b>', baseVersion: 0 } });
+    expect(again.status).toBe(200);
     writeFileSync(f, JSON.stringify(result(2)));
     importResults(db, f); // a re-import with another autograde score
+    expect(gradeOf(db, 'a01').items.find((i) => i.assignment === 'wa')!.notes).toEqual([]);
     const g = gradeOf(db, 'a01');
     const wa = g.items.find((i) => i.assignment === 'wa')!;
     expect(wa.raw).toBe(2 + 5);

@@ -131,7 +131,7 @@ export function letterFor(pct: number, letters: LetterCut[], decimals: number): 
 
 interface Facts {
   students: { id: string; name: string; email: string; section: string; team: string; login: string; canvas_id: string }[];
-  auto: Map<string, { status: string; points: number; gradedAt: string }>;
+  auto: Map<string, { status: string; points: number; gradedAt: string; manual: string[] }>;
   overrides: Map<string, { points: number; comment: string }>;
   resolved: Map<string, string>;
   manual: Map<string, { points: number; comment: string }>;
@@ -153,13 +153,22 @@ function rubricScores(db: Db): Map<string, RubricScore[]> {
   return out;
 }
 
+/** Ids of the written answers (manual tests) an autograde result lists. */
+function manualIds(tests: string): string[] {
+  try {
+    return (JSON.parse(tests) as { id: string; manual?: boolean }[]).filter((t) => t.manual === true).map((t) => t.id);
+  } catch {
+    return [];
+  }
+}
+
 function loadFacts(db: Db): Facts {
   const byKey = <T extends object>(sql: string, key: (r: any) => string, val: (r: any) => T) =>
     new Map((db.prepare(sql).all() as any[]).map((r) => [key(r), val(r)] as const));
   const sk = (r: { assignment: string; student_id: string }) => `${r.assignment}/${r.student_id}`;
   return {
     students: db.prepare('SELECT * FROM students ORDER BY id').all() as Facts['students'],
-    auto: byKey('SELECT * FROM auto_scores', sk, (r) => ({ status: r.status, points: r.points, gradedAt: r.graded_at })),
+    auto: byKey('SELECT * FROM auto_scores', sk, (r) => ({ status: r.status, points: r.points, gradedAt: r.graded_at, manual: manualIds(r.tests) })),
     overrides: byKey('SELECT * FROM overrides', sk, (r) => ({ points: r.points, comment: r.comment })),
     resolved: new Map((db.prepare('SELECT * FROM resolutions').all() as any[]).map((r) => [sk(r), r.graded_at as string])),
     manual: byKey('SELECT * FROM manual_scores', sk, (r) => ({ points: r.points, comment: r.comment })),
@@ -222,6 +231,9 @@ function itemGrade(config: CourseConfig, a: AssignmentConfig, s: Facts['students
     // Written answers are 0 in the autograde result ("needs manual grading"); their rubric scores add here.
     raw = Math.min(a.max_points, auto.points + base.rubric.reduce((sum, r) => sum + r.points, 0));
     base.source = 'autograde';
+    for (const id of auto.manual) {
+      if (!base.rubric.some((r) => r.item === id)) base.notes.push(`written answer ${id} not graded yet (counts 0; npm run grade -- serve)`);
+    }
     if ((auto.status === 'crash' || auto.status === 'timeout') && f.resolved.get(k) !== auto.gradedAt) base.flag = auto.status;
   } else if (base.rubric.length > 0) {
     raw = Math.min(a.max_points, base.rubric.reduce((sum, r) => sum + r.points, 0));
