@@ -3,7 +3,8 @@
  * and the shape of the bubblewrap command (what is visible, what is shared).
  */
 import { spawnSync } from 'child_process';
-import { realpathSync } from 'fs';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
 import { join } from 'path';
 import { describe, expect, it } from 'vitest';
 import { bwrapArgs, runtimeBinds } from '../src/autograde/isolation';
@@ -54,5 +55,22 @@ describe('isolation policy', () => {
     for (const flag of ['--unshare-all', '--die-with-parent', '--new-session']) expect(args).toContain(flag);
     expect(args.join(' ')).toMatch(/--size 16777216 --tmpfs \/tmp/);
     expect(args).not.toContain('--share-net');
+  });
+
+  it('shows folders that live under /tmp too (the scratch tmpfs is mounted first, binds over it)', () => {
+    // A kit cloned under /tmp (CI may do that) must not vanish under the sandbox's own /tmp.
+    const dir = realpathSync(mkdtempSync(join(tmpdir(), 'kit-under-tmp-')));
+    try {
+      const home = join(dir, 'home');
+      mkdirSync(home);
+      writeFileSync(join(home, 'seen.txt'), 'visible');
+      const args = bwrapArgs({ reads: [home], cwd: home, scratchMb: 4 });
+      const r = spawnSync('bwrap', [...args, '--', process.execPath, '-e',
+        "process.stdout.write(require('fs').readFileSync('seen.txt', 'utf8') + ' ' + process.cwd())"], { encoding: 'utf8', timeout: 30_000, env: { PATH: process.env.PATH ?? '' } });
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toBe(`visible ${home}`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -136,7 +136,9 @@ export interface BwrapOptions {
 
 /** bubblewrap's arguments (before `--` and the command) for one sandbox or compile server. */
 export function bwrapArgs(o: BwrapOptions): string[] {
-  const args = [...runtimeBinds()];
+  // bubblewrap mounts in argument order: the scratch tmpfs goes first, so that a
+  // runtime or kit folder that itself lives under /tmp is bound on top of it, not hidden.
+  const args = ['--size', String(Math.max(1, o.scratchMb) * 1024 * 1024), '--tmpfs', '/tmp', ...runtimeBinds()];
   for (const p of o.reads) {
     const real = realpathSync(p);
     args.push('--ro-bind', real, real);
@@ -144,7 +146,6 @@ export function bwrapArgs(o: BwrapOptions): string[] {
   args.push(
     '--proc', '/proc',
     '--dev', '/dev',
-    '--size', String(Math.max(1, o.scratchMb) * 1024 * 1024), '--tmpfs', '/tmp',
     '--unshare-all',
     '--uid', '65534', '--gid', '65534',
     '--hostname', 'sandbox',
