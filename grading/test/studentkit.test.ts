@@ -55,7 +55,7 @@ describe('student kit', () => {
     const files = readdirSync(installed, { recursive: true }).map(String);
     expect(files).toEqual(expect.arrayContaining([
       'README.md', 'package.json', join('notebooks', 'hw1', 'hw1.ipynb'), join('notebooks', '05-backpropagation.ipynb'),
-      join('notebooks', 'projects', 'final-project-starter.ipynb'), join('tools', 'kernelspec.js'), join('tools', 'lab.js'),
+      join('notebooks', 'projects', 'final-project-starter.ipynb'), join('tools', 'kernelspec.js'), join('tools', 'lab.js'), join('tools', 'postinstall.js'), join('patches', 'tslab+1.0.22.patch'),
     ]));
     expect(files.some((f) => /^packages\/course-kit-lib-.*\.tgz$/.test(f))).toBe(true);
     expect(files.filter((f) => f.endsWith('.source.ipynb') || /answer-key/.test(f))).toEqual([]);

@@ -8,6 +8,7 @@
  *     notebooks/<assignment>/<assignment>.ipynb   the released homework (solutions stubbed, hidden tests removed)
  *     notebooks/*.ipynb             lecture notebooks; projects/*.ipynb: final-project starters
  *     tools/kernelspec.js, tools/lab.js   the kernel spec generator and the Jupyter launcher
+ *     tools/postinstall.js, patches/      tslab patched as in the repository (patch-package), then the kernel spec
  *
  * It never contains a source notebook, a reference solution, a hidden test or an answer key: the build
  * checks every file it wrote (and every file inside the packed library) against the solution and hidden
@@ -257,6 +258,23 @@ fs.writeFileSync(path.join(dir, 'kernel.json'), JSON.stringify(spec, null, 2) + 
 console.log('kernel "${DISPLAY_NAME}" written to ' + path.join(dir, 'kernel.json'));
 `;
 
+/** After npm install: apply the kit's patch to tslab (when tslab and patch-package came), then the kernel spec. */
+const POSTINSTALL_JS = `#!/usr/bin/env node
+// tslab 1.0.22 is patched as in the course repository (patches/): a folder appearing under a watched
+// node_modules no longer breaks a running kernel ("Unexpected pending rebuildTimer").
+'use strict';
+const fs = require('fs');
+const path = require('path');
+const { spawnSync } = require('child_process');
+const root = path.resolve(__dirname, '..');
+const patchPackage = path.join(root, 'node_modules', 'patch-package', 'index.js');
+if (fs.existsSync(path.join(root, 'node_modules', 'tslab')) && fs.existsSync(patchPackage)) {
+  const r = spawnSync(process.execPath, [patchPackage], { cwd: root, stdio: 'inherit' });
+  if (r.status !== 0) console.warn('postinstall: patching tslab failed; the kernel works, but restart it after installing packages mid-session');
+}
+require('./kernelspec.js');
+`;
+
 const LAB_JS = `#!/usr/bin/env node
 // Starts Jupyter on notebooks/ with this folder's kernel spec (JUPYTER_PATH).
 'use strict';
@@ -291,7 +309,8 @@ homework is graded. Submit the \`.ipynb\` file as your course asks.
 - VS Code: after \`npm install\`, pick the kernel "${DISPLAY_NAME}" (run \`npm run kernelspec\` if it is not listed
   and point VS Code's Jupyter at \`.jupyter-kernels/\`).
 - Folders: \`notebooks/\` (homework, lectures), \`notebooks/projects/\` (final-project starters),
-  \`tools/\` (kernel spec generator, Jupyter launcher).
+  \`tools/\` (kernel spec generator, Jupyter launcher, install step), \`patches/\` (the course's fix to tslab,
+  applied on install: installing a package while a kernel runs no longer breaks it).
 `;
 }
 
@@ -321,6 +340,11 @@ export function buildStudentKit(opts: KitOptions): KitReport {
   mkdirSync(join(dir, 'tools'));
   writeFileSync(join(dir, 'tools', 'kernelspec.js'), KERNELSPEC_JS);
   writeFileSync(join(dir, 'tools', 'lab.js'), LAB_JS);
+  writeFileSync(join(dir, 'tools', 'postinstall.js'), POSTINSTALL_JS);
+  const patches = join(opts.root, 'patches');
+  if (existsSync(patches)) cpSync(patches, join(dir, 'patches'), { recursive: true, filter: (src) => !/\.patch$/.test(src) || /^tslab\+/.test(basename(src)) });
+  const rootPkg = JSON.parse(readFileSync(join(opts.root, 'package.json'), 'utf8')) as { dependencies?: Record<string, string>; devDependencies?: Record<string, string> };
+  const patchPackage = rootPkg.dependencies?.['patch-package'] ?? rootPkg.devDependencies?.['patch-package'] ?? '8.0.1';
   const tslabVersion = (JSON.parse(readFileSync(join(opts.root, 'grading', 'package.json'), 'utf8')) as { dependencies: Record<string, string> }).dependencies.tslab ?? '1.0.22';
   const pkg = {
     name: `${name}-student`,
@@ -329,8 +353,8 @@ export function buildStudentKit(opts: KitOptions): KitReport {
     description: `${assignment.name}: student kit (library, notebooks; no solutions)`,
     dependencies: { '@course-kit/lib': `file:packages/${basename(libTarball)}` },
     // The kernel comes from npm; optional so that an offline install still installs the library.
-    optionalDependencies: { tslab: tslabVersion },
-    scripts: { postinstall: 'node tools/kernelspec.js', kernelspec: 'node tools/kernelspec.js', lab: 'node tools/lab.js' },
+    optionalDependencies: { tslab: tslabVersion, 'patch-package': patchPackage },
+    scripts: { postinstall: 'node tools/postinstall.js', kernelspec: 'node tools/kernelspec.js', lab: 'node tools/lab.js' },
   };
   writeFileSync(join(dir, 'package.json'), JSON.stringify(pkg, null, 2) + '\n');
   writeFileSync(join(dir, 'README.md'), readme(opts.assignment, String((assignment.notebook.metadata.course_kit as { title?: string } | undefined)?.title ?? opts.assignment), basename(libTarball), tslabVersion));
