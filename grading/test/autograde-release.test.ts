@@ -8,7 +8,7 @@ import { feedbackHtml } from '../src/autograde/feedback';
 import { SubmissionResult, recoverSolutions } from '../src/autograde/grade';
 import { cellSource, loadAssignment, Notebook, parseNotebook } from '../src/autograde/notebook';
 import { validateReport } from '../src/autograde/protocol';
-import { releaseNotebook } from '../src/autograde/release';
+import { releaseAssignment, releaseNotebook } from '../src/autograde/release';
 import { HW1_SOURCE, hw1 } from './autograde-helpers';
 
 describe('release', () => {
@@ -84,6 +84,17 @@ describe('recovery of student cells', () => {
     expect(notes).toMatch(/q4-solution: .*markdown cell/);
     expect(notes).toMatch(/q5-solution: solution cell missing/);
     expect(notes).toMatch(/moved/);
+  });
+
+  it("reports the student's own id-less code cells, not the assignment's ungraded ones", () => {
+    // hw2 ends with a plot cell that has no id: it was in the assignment, so it is no news to the student.
+    const hw2Source = join(__dirname, '../../notebooks/hw2-training/hw2-training.source.ipynb');
+    const hw2 = loadAssignment(parseNotebook(readFileSync(hw2Source, 'utf8'), hw2Source), 'hw2', hw2Source);
+    const nb2 = structuredClone(releaseAssignment(hw2));
+    expect(nb2.cells.some((c) => c.cell_type === 'code' && !meta(c) && cellSource(c).trim() !== '')).toBe(true);
+    expect(recoverSolutions(hw2, nb2).notes.join('\n')).not.toMatch(/without an id/);
+    nb2.cells.push({ cell_type: 'code', metadata: {}, source: ['console.log("my own experiment")'], outputs: [], execution_count: 3 });
+    expect(recoverSolutions(hw2, nb2).notes.join('\n')).toMatch(new RegExp(`1 code cell\\(s\\) without an id were not graded \\(cells #${nb2.cells.length}\\)`));
   });
 });
 

@@ -151,7 +151,11 @@ export function recoverSolutions(a: Assignment, student: Notebook): Recovery {
       notes.push(`${c.id}: this instructor cell was edited in the submission; the original was used`);
     }
   }
-  const extra = studentCells.filter((c) => c.cell.cell_type === 'code' && c.id === undefined && !used.has(c.index) && c.code.trim() !== '');
+  // Id-less code cells the assignment itself has (a plot to look at, say) are no news to the student.
+  const ungraded = new Set(a.cells.filter((s) => !s.meta && s.cell.cell_type === 'code').map((s) => normalise(s.code)));
+  const extra = studentCells.filter(
+    (c) => c.cell.cell_type === 'code' && c.id === undefined && !used.has(c.index) && c.code.trim() !== '' && !ungraded.has(normalise(c.code)),
+  );
   if (extra.length > 0) notes.push(`${extra.length} code cell(s) without an id were not graded (cells #${extra.map((c) => c.index + 1).join(', #')})`);
   return { solutions, notes };
 }
