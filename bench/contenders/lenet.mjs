@@ -113,6 +113,9 @@ export function torchEpochs(data, configs) {
     const out = {};
     for (const c of configs) {
       const env = { ...process.env, OMP_NUM_THREADS: String(c.threads), MKL_NUM_THREADS: String(c.threads), OPENBLAS_NUM_THREADS: String(c.threads) };
+      // As for numpy: let OpenBLAS pick its own kernel (a forced core type or L2 size slows it down).
+      delete env.OPENBLAS_CORETYPE;
+      delete env.OPENBLAS_L2_SIZE;
       const spec = { images, labels, rows: data.inputs.rows, dtype: c.dtype, threads: c.threads, warmupBatches: 20 };
       const r = spawnSync(PYTHON, [join(here, '..', 'lenet_torch.py'), JSON.stringify(spec)], { env, encoding: 'utf8', maxBuffer: 1 << 20 });
       if (r.status !== 0) throw new Error(`lenet_torch.py (${c.key}) failed: ${(r.stderr || String(r.error)).trim().split('\n').pop()}`);
