@@ -20,7 +20,7 @@ import { outcomeLine, releaseChecked } from './autograde/batch';
 import { readNotebook } from './autograde/notebook';
 import { assignmentName } from './autograde/release';
 import { loadCourseConfig, runCourse } from './gradebook';
-import type { CourseConfig, StudentGrade } from './gradebook';
+import type { AssignmentConfig, CourseConfig, StudentGrade } from './gradebook';
 import { describeError } from './cli/errors';
 
 interface PipelineOptions {
@@ -103,6 +103,14 @@ function letterTable(grades: StudentGrade[]): string {
     .join(', ');
 }
 
+/** The batch failures that the assignment's config does not list as expected (see AssignmentConfig.expected_failures). */
+export function unexpectedFailures(
+  failures: { student_id: string; status: string }[],
+  expected: AssignmentConfig['expected_failures'] = [],
+): { student_id: string; status: string }[] {
+  return failures.filter((f) => !expected.some((e) => e.student === f.student_id && e.status === f.status));
+}
+
 export async function runPipeline(opts: PipelineOptions): Promise<void> {
   const root = resolve(__dirname, '..', '..');
   const dataDir = resolve(opts.data);
@@ -139,9 +147,11 @@ export async function runPipeline(opts: PipelineOptions): Promise<void> {
       `2. autograded ${hw.id}: ${batch.graded.length} graded, ${batch.skipped.length} unchanged (skipped) in ` +
         `${(batch.ms / 1000).toFixed(1)} s; ${outcomeLine(batch.counts)}`,
     );
+    const unexpected = unexpectedFailures(batch.failures, config.assignments.find((a) => a.id === hw.id)?.expected_failures);
     for (const f of batch.failures) {
-      console.log(`   ${f.status.toUpperCase()} ${f.student_id}: ${f.cause ?? ''}`);
-      failures.push(`${hw.id}/${f.student_id}`);
+      const known = !unexpected.includes(f);
+      console.log(`   ${f.status.toUpperCase()} ${f.student_id}: ${f.cause ?? ''}${known ? ' (expected: listed in course.yaml expected_failures)' : ''}`);
+      if (!known) failures.push(`${hw.id}/${f.student_id}`);
     }
     for (const w of batch.warnings) console.log(`   warning: ${w}`);
 

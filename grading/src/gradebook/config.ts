@@ -25,6 +25,12 @@ export interface AssignmentConfig {
   extra_credit?: number;
   /** Autograded homework: its source notebook, relative to the config file (default: found by assignment id, see the pipeline). */
   source?: string;
+  /**
+   * Submissions known to crash or time out on purpose (the sample course's endless loop): the
+   * pipeline still reports and flags them, but they do not make it exit non-zero. A real course
+   * leaves this out, so that every failure stops the run for the instructor to look at.
+   */
+  expected_failures?: { student: string; status: 'crash' | 'timeout' }[];
 }
 
 /** What the exports write (see the gradebook README: Canvas totals). */
@@ -150,6 +156,15 @@ export const courseSchema = {
           canvas_id: { type: ['string', 'number'] },
           extra_credit: { type: 'number', minimum: 0 },
           source: { type: 'string', minLength: 1 },
+          expected_failures: {
+            type: 'array',
+            items: {
+              type: 'object',
+              additionalProperties: false,
+              required: ['student', 'status'],
+              properties: { student: { type: 'string', minLength: 1 }, status: { enum: ['crash', 'timeout'] } },
+            },
+          },
           late_policy: {
             type: 'object',
             additionalProperties: false,
