@@ -22,6 +22,7 @@ import { assignmentName } from './autograde/release';
 import { loadCourseConfig, runCourse } from './gradebook';
 import type { AssignmentConfig, CourseConfig, StudentGrade } from './gradebook';
 import { describeError } from './cli/errors';
+import { setIsolationPolicy } from './autograde/isolation';
 
 interface PipelineOptions {
   data: string;
@@ -188,7 +189,9 @@ function main(): void {
     .option('-f, --force', 'regrade submissions even if their results are up to date', false)
     .option('-j, --jobs <n>', 'parallel sandboxes (default: number of cores)', (v) => Number.parseInt(v, 10))
     .option('--allow-failures', 'exit 0 even when submissions crashed or timed out (they stay flagged in the gradebook)', false)
+    .option('--weak-isolation', 'where bubblewrap cannot be used, grade under the permission model, heap cap and prlimit only (recorded in every result)', false)
     .parse();
+  if (program.opts().weakIsolation === true) setIsolationPolicy('allow-weaker');
   runPipeline(program.opts<PipelineOptions>()).catch((err: unknown) => {
     const d = describeError(err, (e) => !/^(TypeError|ReferenceError|RangeError|SyntaxError)$/.test(e.name));
     console.error(d.message);

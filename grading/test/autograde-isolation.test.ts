@@ -3,13 +3,13 @@
  * and the shape of the bubblewrap command (what is visible, what is shared).
  */
 import { spawnSync } from 'child_process';
-import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { describe, expect, it } from 'vitest';
 import { bwrapArgs, runtimeBinds } from '../src/autograde/isolation';
 import { sandboxHome, sandboxReadList } from '../src/autograde/sandbox-env';
-import { ROOT, ensureBuilt } from './autograde-helpers';
+import { HW1_SOURCE, ROOT, ensureBuilt } from './autograde-helpers';
 
 /** resolveIsolation() and an empty sandbox run in a fresh process whose PATH has no bwrap. */
 function withoutBwrap(env: Record<string, string>): { level?: string; error?: string; run?: string } {
@@ -73,4 +73,33 @@ describe('isolation policy', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('the CLI refuses a whole batch once without bubblewrap, and --weak-isolation grades it, recorded per result', () => {
+    ensureBuilt();
+    const dir = mkdtempSync(join(tmpdir(), 'ck-weak-'));
+    try {
+      const cli = join(ROOT, 'grading', 'dist', 'cli', 'autograde.js');
+      const args = (out: string, ...flags: string[]) =>
+        [cli, ...flags, 'autograde', HW1_SOURCE, join(ROOT, 'data', 'hw1', 'submissions'), '--only', 's001', '--no-progress', '-o', out];
+      // PATH with node only: no bwrap (and no prlimit), even where node lives beside them in /usr/bin.
+      const bin = join(dir, 'bin');
+      mkdirSync(bin);
+      symlinkSync(process.execPath, join(bin, 'node'));
+      const env = { PATH: bin, HOME: dir };
+      const refused = spawnSync(process.execPath, args(join(dir, 'refused', 'results')), { encoding: 'utf8', env, cwd: ROOT, timeout: 120_000 });
+      expect(refused.status).toBe(1);
+      expect(refused.stderr).toMatch(/refuses to run student code: bwrap is not installed/);
+      expect(refused.stderr.trim().split('\n')).toHaveLength(1);
+      expect(existsSync(join(dir, 'refused', 'results')) ? readdirSync(join(dir, 'refused', 'results')).filter((f) => f.endsWith('.json')) : []).toEqual([]);
+
+      const weak = spawnSync(process.execPath, args(join(dir, 'weak', 'results'), '--weak-isolation'), { encoding: 'utf8', env, cwd: ROOT, timeout: 300_000 });
+      expect(weak.stderr).toBe('');
+      expect(weak.status).toBe(0);
+      const result = JSON.parse(readFileSync(join(dir, 'weak', 'results', 's001.json'), 'utf8')) as { isolation?: string; status: string };
+      expect(result.isolation).toBe('weak: permission model only');
+      expect(result.status).not.toMatch(/crash|timeout/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 400_000);
 });

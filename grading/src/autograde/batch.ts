@@ -4,6 +4,7 @@
  * per student. Resumable: a result whose input hash is unchanged is kept
  * unless `force`. One bad submission never stops the batch.
  */
+import { resolveIsolation } from './isolation';
 import { createHash } from 'crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'fs';
 import { availableParallelism, tmpdir } from 'os';
@@ -220,6 +221,8 @@ async function pool<T>(items: T[], n: number, task: (item: T) => Promise<void>):
 export async function autogradeBatch(options: BatchOptions): Promise<BatchSummary> {
   const started = performance.now();
   const log = options.log ?? (() => undefined);
+  // Refuse once, up front, when the sandbox cannot be isolated (rather than one crash result per student).
+  resolveIsolation();
   const nb = readNotebook(options.source);
   const a = loadAssignment(nb, options.assignment ?? assignmentName(nb, options.source), options.source);
   const outDir = resolve(options.outDir ?? join('build', a.name, 'results'));

@@ -8,6 +8,7 @@ import { join } from 'path';
 import { autogradeBatch, buildAnswerKeyFile, outcomeLine, releaseChecked } from '../autograde/batch';
 import { mergeShards, parseShard } from '../autograde/shards';
 import { describeError } from './errors';
+import { setIsolationPolicy } from '../autograde/isolation';
 import { writeFeedback } from '../autograde/feedback';
 import { readNotebook } from '../autograde/notebook';
 import { assignmentName, releaseNotebook } from '../autograde/release';
@@ -23,7 +24,17 @@ const positiveInt = (v: string) => {
 
 const program = new Command('course-autograde')
   .description('Release TypeScript homework notebooks, autograde submissions in a sandbox, write feedback pages.')
+  .option(
+    '--weak-isolation',
+    'where bubblewrap cannot be used, run student code under the permission model, heap cap and prlimit only ' +
+      '(without this the autograder refuses); every result records the weaker isolation',
+  )
   .showHelpAfterError();
+
+// Before any command runs student or reference code: the isolation policy of this run.
+program.hook('preAction', () => {
+  if (program.opts().weakIsolation === true) setIsolationPolicy('allow-weaker');
+});
 
 program
   .command('release')
