@@ -189,6 +189,18 @@ describe('status and lateness shown everywhere', () => {
     expect(() => resolveResult(db, 'hw1', 'a02')).toThrow(/is "ok", nothing to resolve/);
   });
 
+  it('a result the autograder marked for review (tampered reports) is flagged "review" until resolved, never a silent 0', () => {
+    const { db, dir } = small();
+    importResults(db, writeFile(dir, 'r.json', JSON.stringify([
+      result('a01', 0, '2027-04-16T21:00:00-07:00', { review: "the sandbox's reports were tampered with: q1.a reported twice" }),
+      result('a02', 70, '2027-04-16T21:00:00-07:00', { review: null }),
+    ])));
+    const rows = () => parse(readFileSync(exportGradesCsv(db, join(dir, 'grades.csv'))), { columns: true }) as Record<string, string>[];
+    expect(rows().map((r) => r.hw1_status)).toEqual(['review', 'graded', 'missing', 'missing']);
+    resolveResult(db, 'hw1', 'a01', 'looked at the submission: the score stands');
+    expect(rows()[0]!.hw1_status).toBe('graded');
+  });
+
   it('show and the sheets name the status and the lateness; the class report lists failures to resolve', async () => {
     const { db, dir } = failures();
     db.close();

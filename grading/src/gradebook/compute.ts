@@ -61,11 +61,21 @@ export interface ItemGrade {
    * An autograde result that could not be graded normally (crash, timeout) and that the instructor has
    * not resolved (override, or `resolve` to accept its points): shown everywhere until then.
    */
-  flag: 'crash' | 'timeout' | null;
+  flag: FlaggedStatus | null;
   /** Hours after the effective due time (null: on time or no submission time). */
   lateHours: number | null;
   /** Warnings about this item (e.g. a score capped at its maximum). */
   notes: string[];
+}
+
+/**
+ * Autograde outcomes the instructor must look at: a crash, a timeout, or a result marked for
+ * review (the sandbox's reports were tampered with, nothing credited).
+ */
+export type FlaggedStatus = 'crash' | 'timeout' | 'review';
+
+export function isFlaggedStatus(status: string): status is FlaggedStatus {
+  return status === 'crash' || status === 'timeout' || status === 'review';
 }
 
 /**
@@ -234,14 +244,14 @@ function itemGrade(config: CourseConfig, a: AssignmentConfig, s: Facts['students
     for (const id of auto.manual) {
       if (!base.rubric.some((r) => r.item === id)) base.notes.push(`written answer ${id} not graded yet (counts 0; npm run grade -- serve)`);
     }
-    if ((auto.status === 'crash' || auto.status === 'timeout') && f.resolved.get(k) !== auto.gradedAt) base.flag = auto.status;
+    if (isFlaggedStatus(auto.status) && f.resolved.get(k) !== auto.gradedAt) base.flag = auto.status;
   } else if (base.rubric.length > 0) {
     raw = Math.min(a.max_points, base.rubric.reduce((sum, r) => sum + r.points, 0));
     base.source = 'rubric';
   }
   if (raw === null) {
     // Missing: scores 0. An autograde crash with nothing else is still a crash to resolve, not "missing".
-    if (auto && (auto.status === 'crash' || auto.status === 'timeout') && f.resolved.get(k) !== auto.gradedAt) base.flag = auto.status;
+    if (auto && isFlaggedStatus(auto.status) && f.resolved.get(k) !== auto.gradedAt) base.flag = auto.status;
     return base;
   }
 

@@ -4,6 +4,7 @@ import { basename, join } from 'path';
 import Ajv from 'ajv';
 import { parse } from 'csv-parse/sync';
 import { AssignmentConfig, CourseConfig } from './config';
+import { isFlaggedStatus } from './compute';
 import { getConfig } from './course';
 import { Db, inTransaction, Row, rowHook } from './db';
 import { GradebookError, InputProblem, throwIfProblems } from './errors';
@@ -295,6 +296,8 @@ export const resultSchema = {
     assignment: { type: 'string', minLength: 1 },
     student_id: { type: 'string', minLength: 1 },
     status: { enum: ['ok', 'timeout', 'crash', 'no-submission'] },
+    /** Set when the trusted parent rejected the sandbox's reports as tampered: not credited, for the instructor to look at. */
+    review: { type: ['string', 'null'] },
     points: { type: 'number', minimum: 0 },
     max_points: { type: 'number', exclusiveMinimum: 0 },
     submitted_at: { type: ['string', 'null'] },
@@ -344,6 +347,7 @@ interface AutoResult {
   assignment: string;
   student_id: string;
   status: string;
+  review?: string | null;
   points: number;
   max_points: number;
   submitted_at: string | null;
@@ -378,7 +382,7 @@ export function importResults(db: Db, path: string): ImportSummary {
     else seen.set(key, index);
     if (r.max_points !== a.max_points) problems.push({ file, field: `${where}.max_points`, message: `${r.max_points} differs from the course config (${a.max_points})` });
     if (r.points > r.max_points) problems.push({ file, field: `${where}.points`, message: `${r.points} is above the maximum ${r.max_points}` });
-    out.push({ table: 'auto_scores', row: { assignment: r.assignment, student_id: r.student_id, status: r.status, points: r.points, max_points: r.max_points, graded_at: r.graded_at, tests: JSON.stringify(r.tests) } });
+    out.push({ table: 'auto_scores', row: { assignment: r.assignment, student_id: r.student_id, status: r.review ? 'review' : r.status, points: r.points, max_points: r.max_points, graded_at: r.graded_at, tests: JSON.stringify(r.tests) } });
     if (r.submitted_at !== null) {
       const t = parseTime(r.submitted_at, config.course.time_zone);
       if ('error' in t) problems.push({ file, field: `${where}.submitted_at`, message: t.error });
@@ -416,7 +420,7 @@ export function resolveResult(db: Db, assignment: string, studentId: string, com
   const a = assignmentOf(config, assignment, 'resolve');
   const r = db.prepare('SELECT status, graded_at FROM auto_scores WHERE assignment = ? AND student_id = ?').get(a.id, studentId) as { status: string; graded_at: string } | undefined;
   if (!r) throw new GradebookError(`resolve: no autograde result for ${a.id}/${studentId}`);
-  if (r.status !== 'crash' && r.status !== 'timeout') throw new GradebookError(`resolve: the result of ${a.id}/${studentId} is "${r.status}", nothing to resolve (only crash and timeout are)`);
+  if (!isFlaggedStatus(r.status)) throw new GradebookError(`resolve: the result of ${a.id}/${studentId} is "${r.status}", nothing to resolve (only crash, timeout and review are)`);
   return inTransaction(db, 'manual', `resolve ${a.id}/${studentId}`, (cs) =>
     cs.upsert('resolutions', { assignment: a.id, student_id: studentId, graded_at: r.graded_at, comment }),
   ).changes;
