@@ -1,6 +1,6 @@
 import type { Matrix } from '../matrix';
-import { BatchBuffer, type Layer, type LayerContext, type LayerParam } from './layer';
-import { poolShape, type PoolSpec } from './pool-shape';
+import type { LayerContext } from './layer';
+import { PoolLayer, type PoolSpec } from './pool-shape';
 
 /** `{ type: 'avgpool', window: 2 }` */
 export interface AvgPoolSpec extends PoolSpec {
@@ -15,38 +15,11 @@ export interface AvgPoolSpec extends PoolSpec {
  * No parameters (LeCun's S2/S4 also had a trainable coefficient and bias per map; this is the
  * plain average, as in most modern re-implementations).
  */
-export class AvgPoolLayer implements Layer {
+export class AvgPoolLayer extends PoolLayer {
   readonly kind = 'avgpool';
-  readonly index: number;
-  readonly label: string;
-  readonly inputShape: readonly number[];
-  readonly outputShape: readonly number[];
-  readonly inputs: number;
-  readonly size: number;
-  readonly window: number;
-  readonly stride: number;
-  y: Matrix;
-  dEdy: Matrix;
-  private readonly buf: { y: BatchBuffer; dEdy: BatchBuffer };
 
   constructor(spec: AvgPoolSpec, ctx: LayerContext) {
-    const { C, H, W, k, s, Ho, Wo } = poolShape('avgpool', spec, ctx);
-    this.index = ctx.index;
-    this.label = spec.name ?? '';
-    this.inputShape = [C, H, W];
-    this.outputShape = [C, Ho, Wo];
-    this.inputs = C * H * W;
-    this.size = C * Ho * Wo;
-    this.window = k;
-    this.stride = s;
-    this.buf = { y: new BatchBuffer(this.size), dEdy: new BatchBuffer(this.size) };
-    this.y = this.buf.y.view(0);
-    this.dEdy = this.buf.dEdy.view(0);
-  }
-
-  setBatch(rows: number): void {
-    this.y = this.buf.y.view(rows);
-    this.dEdy = this.buf.dEdy.view(rows);
+    super('avgpool', spec, ctx);
   }
 
   forward(input: Matrix): void {
@@ -96,12 +69,7 @@ export class AvgPoolLayer implements Layer {
     }
   }
 
-  params(): LayerParam[] {
-    return [];
-  }
-
   describe(): string {
-    const [C, Ho, Wo] = this.outputShape;
-    return `avgpool ${C}@${Ho}×${Wo}, mean of ${this.window}×${this.window} windows${this.stride !== this.window ? `, stride ${this.stride}` : ''}`;
+    return this.describeAs('mean');
   }
 }

@@ -1,6 +1,6 @@
 import type { Matrix } from '../matrix';
-import { BatchBuffer, type Layer, type LayerContext, type LayerParam } from './layer';
-import { poolShape, type PoolSpec } from './pool-shape';
+import type { LayerContext } from './layer';
+import { PoolLayer, type PoolSpec } from './pool-shape';
 
 /** `{ type: 'maxpool', window: 2 }` */
 export interface MaxPoolSpec extends PoolSpec {
@@ -14,41 +14,18 @@ export interface MaxPoolSpec extends PoolSpec {
  * last forward pass are kept per output (an Int32Array of input offsets), so backward
  * needs no search.
  */
-export class MaxPoolLayer implements Layer {
+export class MaxPoolLayer extends PoolLayer {
   readonly kind = 'maxpool';
-  readonly index: number;
-  readonly label: string;
-  readonly inputShape: readonly number[];
-  readonly outputShape: readonly number[];
-  readonly inputs: number;
-  readonly size: number;
-  readonly window: number;
-  readonly stride: number;
-  y: Matrix;
-  dEdy: Matrix;
-  private readonly buf: { y: BatchBuffer; dEdy: BatchBuffer };
   /** Offset in the input batch of each output's winner. */
   private argmax = new Int32Array(0);
   private count = 0;
 
   constructor(spec: MaxPoolSpec, ctx: LayerContext) {
-    const { C, H, W, k, s, Ho, Wo } = poolShape('maxpool', spec, ctx);
-    this.index = ctx.index;
-    this.label = spec.name ?? '';
-    this.inputShape = [C, H, W];
-    this.outputShape = [C, Ho, Wo];
-    this.inputs = C * H * W;
-    this.size = C * Ho * Wo;
-    this.window = k;
-    this.stride = s;
-    this.buf = { y: new BatchBuffer(this.size), dEdy: new BatchBuffer(this.size) };
-    this.y = this.buf.y.view(0);
-    this.dEdy = this.buf.dEdy.view(0);
+    super('maxpool', spec, ctx);
   }
 
-  setBatch(rows: number): void {
-    this.y = this.buf.y.view(rows);
-    this.dEdy = this.buf.dEdy.view(rows);
+  override setBatch(rows: number): void {
+    super.setBatch(rows);
     this.count = rows * this.size;
     if (this.argmax.length < this.count) this.argmax = new Int32Array(this.count);
   }
@@ -94,13 +71,8 @@ export class MaxPoolLayer implements Layer {
     for (let o = 0; o < this.count; o++) d[arg[o]!] = d[arg[o]!]! + g[o]!;
   }
 
-  params(): LayerParam[] {
-    return [];
-  }
-
   describe(): string {
-    const [C, Ho, Wo] = this.outputShape;
-    return `maxpool ${C}@${Ho}×${Wo}, max of ${this.window}×${this.window} windows${this.stride !== this.window ? `, stride ${this.stride}` : ''}`;
+    return this.describeAs('max');
   }
 
   kinks(out: number[]): void {

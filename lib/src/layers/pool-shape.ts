@@ -1,5 +1,6 @@
 import { ConfigError } from '../errors';
-import { shapeText, type LayerContext } from './layer';
+import type { Matrix } from '../matrix';
+import { BatchBuffer, shapeText, type Layer, type LayerContext, type LayerParam } from './layer';
 
 /** `{ type: 'avgpool' | 'maxpool', window: 2 }` (stride defaults to the window: non-overlapping). */
 export interface PoolSpec {
@@ -29,4 +30,58 @@ export function poolShape(kind: string, spec: PoolSpec, ctx: LayerContext): { C:
     bad(`stride ${s} does not tile the ${H}×${W} input with ${k}×${k} windows: (H − window) = ${H - k} and (W − window) = ${W - k} must be multiples of ${s}`);
   }
   return { C, H, W, k, s, Ho: (H - k) / s + 1, Wo: (W - k) / s + 1 };
+}
+
+/**
+ * What average and max pooling share: the shapes (C maps of H×W in, C of Ho×Wo out), the
+ * window and stride, the batch buffers of y and dE/dy, and no parameters. A subclass says
+ * how a window becomes one output (forward) and how dE/dy flows back to it (backward).
+ */
+export abstract class PoolLayer implements Layer {
+  abstract readonly kind: string;
+  readonly index: number;
+  readonly label: string;
+  readonly inputShape: readonly number[];
+  readonly outputShape: readonly number[];
+  readonly inputs: number;
+  readonly size: number;
+  readonly window: number;
+  readonly stride: number;
+  y: Matrix;
+  dEdy: Matrix;
+  private readonly buf: { y: BatchBuffer; dEdy: BatchBuffer };
+
+  constructor(kind: string, spec: PoolSpec, ctx: LayerContext) {
+    const { C, H, W, k, s, Ho, Wo } = poolShape(kind, spec, ctx);
+    this.index = ctx.index;
+    this.label = spec.name ?? '';
+    this.inputShape = [C, H, W];
+    this.outputShape = [C, Ho, Wo];
+    this.inputs = C * H * W;
+    this.size = C * Ho * Wo;
+    this.window = k;
+    this.stride = s;
+    this.buf = { y: new BatchBuffer(this.size), dEdy: new BatchBuffer(this.size) };
+    this.y = this.buf.y.view(0);
+    this.dEdy = this.buf.dEdy.view(0);
+  }
+
+  setBatch(rows: number): void {
+    this.y = this.buf.y.view(rows);
+    this.dEdy = this.buf.dEdy.view(rows);
+  }
+
+  abstract forward(input: Matrix): void;
+  abstract backward(input: Matrix, dEdyBelow: Matrix | null): void;
+  abstract describe(): string;
+
+  params(): LayerParam[] {
+    return [];
+  }
+
+  /** "avgpool 6@14×14, mean of 2×2 windows" */
+  protected describeAs(what: string): string {
+    const [C, Ho, Wo] = this.outputShape;
+    return `${this.kind} ${C}@${Ho}×${Wo}, ${what} of ${this.window}×${this.window} windows${this.stride !== this.window ? `, stride ${this.stride}` : ''}`;
+  }
 }
