@@ -227,6 +227,7 @@ function carriers(nb: Notebook): number {
 describe.runIf(available)('live Jupyter Notebook in Chromium', () => {
   const root = projectRoot();
   // Under the project (build/ is git-ignored) so that the kernel resolves @course-kit/lib.
+  mkdirSync(join(root, 'build'), { recursive: true }); // a fresh clone has no build/ yet
   const work = mkdtempSync(join(root, 'build', 'e2e-live-'));
   const served = join(work, 'served');
   const fresh = join(work, 'fresh');
