@@ -3,7 +3,7 @@
  * tslab/TypeScript/lib code, the empty sandbox home — nothing of the course
  * data, the hidden tests or other submissions.
  */
-import { lstatSync, mkdirSync, readlinkSync, realpathSync, rmSync, symlinkSync } from 'fs';
+import { existsSync, lstatSync, mkdirSync, readlinkSync, realpathSync, rmSync, symlinkSync } from 'fs';
 import { dirname, join, resolve } from 'path';
 import { IsolationLevel, bwrapArgs, findOnPath, resolveIsolation } from './isolation';
 import { permissionArgs } from './node-flags';
@@ -21,7 +21,11 @@ export function sandboxReadPaths(): { nodeModules: string; libDir: string; gradi
 /** Everything a sandbox or compile server may read (besides the Node runtime): the code it runs and its home. */
 export function sandboxReadList(home: string): string[] {
   const paths = sandboxReadPaths();
-  return [home, paths.nodeModules, join(paths.libDir, 'dist'), join(paths.libDir, 'package.json'), paths.gradingDist];
+  // npm may nest packages in a workspace's own node_modules. Node 22+ reads a candidate package.json
+  // on the resolution path before checking that it exists, and the permission model refuses a path
+  // outside this list even when nothing is there: those folders (dependencies only) are readable too.
+  const nested = [join(paths.gradingDist, '..', 'node_modules'), join(paths.libDir, 'node_modules')].filter((p) => existsSync(p));
+  return [home, paths.nodeModules, ...nested, join(paths.libDir, 'dist'), join(paths.libDir, 'package.json'), paths.gradingDist];
 }
 
 /**
