@@ -1,29 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { existsSync, readFileSync } from 'fs';
 import { join } from 'path';
-import { buildProgram } from '../src/cli/gradebook';
-import { DATA, result, tempDir, writeFile } from './gradebook-fixtures';
-
-/** Runs the CLI in-process and returns what it printed. */
-async function cli(...args: string[]): Promise<{ out: string; err: string; code: number }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
-  process.exitCode = 0;
-  try {
-    const program = buildProgram().exitOverride().configureOutput({ writeOut: (s) => (out += s), writeErr: (s) => (err += s) });
-    await program.parseAsync(args, { from: 'user' });
-  } catch (x) {
-    if ((x as { code?: string }).code !== 'commander.helpDisplayed') throw x;
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-  const code = Number(process.exitCode ?? 0);
-  process.exitCode = 0;
-  return { out, err, code };
-}
+import { DATA, cli, result, tempDir, writeFile } from './gradebook-fixtures';
 
 describe('gradebook CLI', () => {
   afterEach(() => vi.restoreAllMocks());

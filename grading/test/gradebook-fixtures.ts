@@ -1,6 +1,8 @@
 import { mkdtempSync, writeFileSync, mkdirSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
+import { vi } from 'vitest';
+import { buildProgram } from '../src/cli/gradebook';
 
 /** Shared helpers of the gradebook tests: temp folders and small course files. */
 
@@ -73,4 +75,25 @@ export function result(student: string, points: number, submittedAt: string | nu
     graded_at: '2027-04-20T10:00:00-07:00',
     ...extra,
   };
+}
+
+/** Runs the gradebook CLI in-process and returns what it printed and its exit code. */
+export async function cli(...args: string[]): Promise<{ out: string; err: string; code: number }> {
+  let out = '';
+  let err = '';
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
+  process.exitCode = 0;
+  try {
+    const program = buildProgram().exitOverride().configureOutput({ writeOut: (s) => (out += s), writeErr: (s) => (err += s) });
+    await program.parseAsync(args, { from: 'user' });
+  } catch (x) {
+    if ((x as { code?: string }).code !== 'commander.helpDisplayed') throw x;
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
+  const code = Number(process.exitCode ?? 0);
+  process.exitCode = 0;
+  return { out, err, code };
 }

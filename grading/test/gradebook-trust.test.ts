@@ -4,7 +4,7 @@
  * everywhere, Canvas missing/final-grade exports, capped adjustments and
  * extra credit, autograde failures shown until resolved.
  */
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'fs';
 import { join } from 'path';
 import { parse } from 'csv-parse/sync';
@@ -13,27 +13,9 @@ import {
   importRoster, importScores, initCourse, loadCourseConfig, openGradebook, parseTime, resolveResult, runCourse, setOverride, writeReports,
 } from '../src/gradebook';
 import { readManifest } from '../src/autograde/batch';
-import { buildProgram } from '../src/cli/gradebook';
-import { DATA, SMALL_COURSE, SMALL_ROSTER, result, tempDir, writeFile } from './gradebook-fixtures';
+import { DATA, SMALL_COURSE, SMALL_ROSTER, cli, result, tempDir, writeFile } from './gradebook-fixtures';
 
 const LA = 'America/Los_Angeles';
-
-async function cli(...args: string[]): Promise<{ out: string; err: string; code: number }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
-  process.exitCode = 0;
-  try {
-    await buildProgram().exitOverride().configureOutput({ writeOut: (s) => (out += s), writeErr: (s) => (err += s) }).parseAsync(args, { from: 'user' });
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-  const code = Number(process.exitCode ?? 0);
-  process.exitCode = 0;
-  return { out, err, code };
-}
 
 function small(course = SMALL_COURSE): { db: Db; dir: string } {
   const dir = tempDir();
