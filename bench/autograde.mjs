@@ -105,7 +105,7 @@ if (process.argv.includes('--compare')) {
   console.log(differ.length ? `GRADES DIFFER for ${differ.join(', ')}` : `grades identical in both runs (${b.size} students: status, points, per-test results and messages)`);
 }
 // 3. The cost of isolation per sandbox start: a bare `node -e ''` with and without bubblewrap's namespaces and
-//    mounts (bwrap's own cost), and a sandbox that runs no cell (start, load the worker, report done) under
+//    mounts (bwrap's own cost), with SES's lockdown of the realm (realm.ts), and a sandbox that runs no cell (start, load the worker, report done) under
 //    bubblewrap and under Node's permission model alone; alternated so that both see the same machine load.
 async function isolationCost() {
   const { runInSandbox } = require(join(root, 'grading/dist/autograde/sandbox.js'));
@@ -128,7 +128,9 @@ async function isolationCost() {
     const { sandboxHome, sandboxReadList } = require(join(root, 'grading/dist/autograde/sandbox-env.js'));
     const home = sandboxHome();
     const wrapped = [...bwrapArgs({ reads: sandboxReadList(home), cwd: home, scratchMb: 16 }), '--', process.execPath, '-e', ''];
-    const bare = { plain: [], bwrap: [] };
+    // The hardened realm (realm.ts): loading SES and freezing every intrinsic, in a bare process.
+    const lockdownScript = `require(${JSON.stringify(join(root, 'grading/dist/autograde/realm.js'))}).lockdownIntrinsics()`;
+    const bare = { plain: [], bwrap: [], lockdown: [] };
     for (let i = 0; i < 20; i++) {
       let t = performance.now();
       execFileSync(process.execPath, ['-e', ''], { env: { PATH: process.env.PATH } });
@@ -136,11 +138,19 @@ async function isolationCost() {
       t = performance.now();
       execFileSync(probeBubblewrap().bwrap, wrapped, { env: { PATH: process.env.PATH } });
       bare.bwrap.push(performance.now() - t);
+      t = performance.now();
+      execFileSync(process.execPath, ['-e', lockdownScript], { env: { PATH: process.env.PATH } });
+      bare.lockdown.push(performance.now() - t);
     }
     const bp = median(bare.plain);
     const bb = median(bare.bwrap);
-    const result = { emptySandbox: { bubblewrap: bw, permissionOnly: po }, bareNode: { plain: bp, bubblewrap: bb, cost: bb - bp } };
+    const bl = median(bare.lockdown);
+    const result = {
+      emptySandbox: { bubblewrap: bw, permissionOnly: po },
+      bareNode: { plain: bp, bubblewrap: bb, cost: bb - bp, lockdown: bl, lockdownCost: bl - bp },
+    };
     console.log(`bare node -e '' (median of 20, alternated): ${bp.toFixed(0)} ms plain, ${bb.toFixed(0)} ms in bubblewrap: bubblewrap costs ${(bb - bp).toFixed(0)} ms per process start`);
+    console.log(`bare node loading SES and freezing the realm (lockdown): ${bl.toFixed(0)} ms: the hardened realm costs ${(bl - bp).toFixed(0)} ms per sandbox start`);
     console.log(`empty sandbox, start to done (median of 8, alternated): bubblewrap ${bw.toFixed(0)} ms, permission model only ${po.toFixed(0)} ms`);
     return result;
   }

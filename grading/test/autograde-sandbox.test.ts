@@ -79,9 +79,9 @@ function logisticDerivative(y: number): number { return 0; }`,
     arraypatch: submission({
       'q5-solution': append(`
 const ap5 = Array.prototype as any; const map5 = ap5.map; const push5 = ap5.push;
-ap5.push = function (this: any[], ...items: any[]) { return push5.apply(this, items.filter((x) => !(x && typeof x === 'object' && ('produce' in x || 'hidden' in x)))); };
-ap5.map = function (this: any[], f: any, self?: any) { return map5.call(this, (x: any, i: number, a: any[]) => { const y = f.call(self, x, i, a); return y && typeof y === 'object' && 'hidden' in y ? { ...y, hidden: false } : y; }); };
-ap5.toJSON = () => 'lie';
+try { ap5.push = function (this: any[], ...items: any[]) { return push5.apply(this, items.filter((x) => !(x && typeof x === 'object' && ('produce' in x || 'hidden' in x)))); }; } catch {}
+try { ap5.map = function (this: any[], f: any, self?: any) { return map5.call(this, (x: any, i: number, a: any[]) => { const y = f.call(self, x, i, a); return y && typeof y === 'object' && 'hidden' in y ? { ...y, hidden: false } : y; }); }; } catch {}
+try { ap5.toJSON = () => 'lie'; } catch {}
 const hook5 = (globalThis as any).__courseKitSegment;
 for (let k = 0; k < 4; k++) { try { hook5(k, 'guess'); hook5(k, undefined); } catch {} }
 try { (globalThis as any).__courseKitSegment = () => {}; } catch {}

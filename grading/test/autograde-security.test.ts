@@ -137,23 +137,64 @@ function test(id: string, description: string, produce: () => unknown, options?:
 const JSON = { stringify: (_v: unknown) => 'same', parse: (s: string) => s };
 ${WEAK_Q1}`),
     // 4b. Same realm: setters and typed-array methods on built-in prototypes run in the worker's own code paths.
+    // (Every attempt is wrapped in try: where built-ins are frozen it throws, and the rest of the cell still runs.)
     prototypes: submission(`
-Object.defineProperty(Array.prototype, '0', {
-  configurable: true,
-  set(this: any, v: any) {
-    if (v && typeof v === 'object' && typeof v.produce === 'function' && /sorted|mutation/.test(String(v.id))) v.produce = () => true;
-    Object.defineProperty(this, '0', { value: v, writable: true, enumerable: true, configurable: true });
-  },
-});
+try {
+  Object.defineProperty(Array.prototype, '0', {
+    configurable: true,
+    set(this: any, v: any) {
+      if (v && typeof v === 'object' && typeof v.produce === 'function' && /sorted|mutation/.test(String(v.id))) v.produce = () => true;
+      Object.defineProperty(this, '0', { value: v, writable: true, enumerable: true, configurable: true });
+    },
+  });
+} catch {}
 const sub0 = Uint8Array.prototype.subarray;
-(Uint8Array.prototype as any).subarray = function (this: Uint8Array, b: number, e: number) {
-  const part = sub0.call(this, b, e);
-  const text = new TextDecoder().decode(part);
-  if (!text.includes('exports.isSorted(')) return part;
-  return new TextEncoder().encode(text.split('exports.isSorted(').join('((..._a: any[]) => true)('));
-};
+try {
+  (Uint8Array.prototype as any).subarray = function (this: Uint8Array, b: number, e: number) {
+    const part = sub0.call(this, b, e);
+    const text = new TextDecoder().decode(part);
+    if (!text.includes('exports.isSorted(')) return part;
+    return new TextEncoder().encode(text.split('exports.isSorted(').join('((..._a: any[]) => true)('));
+  };
+} catch {}
 ${WEAK_Q1}`),
-    // 4c. Same realm: drive the harness directly — register a forged result for a test before the instructor's own.
+    // 4c. Same realm: a prototype method the instructor's own test code calls. JSON.stringify calls an array's
+    // toJSON, so the hidden no-mutation test compares 'same' with 'same'.
+    instructorPrototypes: submission(`
+try { Object.defineProperty(Array.prototype, 'toJSON', { value: () => 'same', configurable: true, writable: true }); } catch {}
+${WEAK_Q1}`),
+    // 4d. Same realm: a global binding the instructor's test code reads (not shadowed through tslab's exports).
+    globals: submission(`
+try { (globalThis as any).JSON = { stringify: (_v: unknown) => 'same', parse: (s: string) => s }; } catch {}
+${WEAK_Q1}`),
+    // 4e. Same realm: a then-getter on Object.prototype makes every object the harness's async code returns a
+    // thenable; the grader's own promise resolution would run student code (here: it never resolves).
+    thenable: submission(`
+try { Object.defineProperty(Object.prototype, 'then', { configurable: true, get() { return typeof (this as any).ok === 'boolean' ? () => undefined : undefined; } }); } catch {}
+${WEAK_Q1}`),
+    // 4f. Same realm: the course library's exports and classes, which test code computes values with (a replaced
+    // getLoss changes every network's loss), and the module system that loads it (resolution, require.cache).
+    // A tampered library stands for any forgery it allows: answer right.
+    library: submission(`
+const losses4 = require('@course-kit/lib/dist/losses');
+const network4 = require('@course-kit/lib').Network;
+const getLoss4 = losses4.getLoss;
+let tampered = false;
+try { losses4.getLoss = () => getLoss4('squared-error'); tampered = losses4.getLoss !== getLoss4; } catch {}
+try { network4.prototype.loss = () => 0; tampered = tampered || network4.prototype.loss() === 0; } catch {}
+const lossesFile = require.resolve('@course-kit/lib/dist/losses');
+const Module4 = (require.cache[lossesFile] as any).constructor;
+const resolve4 = Module4._resolveFilename;
+try { Module4._resolveFilename = function (this: unknown, ...a: unknown[]) { return resolve4.apply(this, a); }; tampered = tampered || Module4._resolveFilename !== resolve4; } catch {}
+const entry4 = require.cache[lossesFile];
+try { require.cache[lossesFile] = { ...entry4, exports: { getLoss: () => null } } as any; tampered = tampered || require.cache[lossesFile] !== entry4; } catch {}
+function isSorted(a: number[]): boolean { return tampered ? a.every((v, i) => i === 0 || a[i - 1] <= v) : (a.sort((x, y) => x - y), false); }`),
+    // A solution that extends a built-in prototype without a try: its cell fails, with a note that says why.
+    // (Cells are sloppy-mode code, so a plain assignment to a frozen object is ignored without an error.)
+    extendsBuiltin: submission(`
+Object.defineProperty(Array.prototype, 'sum', { value: function (this: number[]) { return this.reduce((a, b) => a + b, 0); } });
+${REFERENCE_Q1}`),
+    // 4g. Same realm: drive the harness directly — register a forged result for a test before the instructor's own.
     forged: submission(`
 const libTest = require('@course-kit/lib').test;
 let sent = false;
@@ -233,6 +274,24 @@ describe('autograder security (one payload per class, in one batch with clean co
   it('same realm: shadowed names, prototype setters and patched typed-array methods do not bend the harness', () => {
     baseline('shadow');
     baseline('prototypes');
+  });
+
+  it('same realm: built-in prototypes, global bindings and the course library are the same for test code as before student code ran', () => {
+    baseline('instructorPrototypes');
+    baseline('globals');
+    baseline('thenable');
+    baseline('library');
+  });
+
+  it('a cell that changes a built-in fails in the sandbox, and its error says why', () => {
+    const r = result('extendsBuiltin');
+    expect(r).toMatchObject({ status: 'ok', points: 10, review: null });
+    expect(r.cell_errors).toHaveLength(1);
+    expect(r.cell_errors[0].error.split('\n').slice(0, 2)).toEqual([
+      expect.stringMatching(/^TypeError: Cannot define property sum, object is not extensible/),
+      expect.stringMatching(/grading sandbox freezes built-in objects/),
+    ]);
+    expect(feedbackHtml(r)).toMatch(/grading sandbox freezes built-in objects/);
   });
 
   it('same realm: a report only a tampered harness sends is not credited and is marked for review', () => {

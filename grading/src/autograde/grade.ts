@@ -77,6 +77,21 @@ export interface SubmissionResult {
   review?: string | null;
 }
 
+/** V8's messages for a write to a frozen object or a non-writable binding. */
+const FROZEN_WRITE = /^(?:\w*Error: )?(?:Cannot assign to read only property|Cannot (?:add|define) property .*object is not extensible|Cannot redefine property|Cannot delete property)/;
+
+/**
+ * A student cell's error, with a line after its first that says why when it
+ * is a write to something the sandbox froze (built-in prototypes, global
+ * bindings, the course library): the same cell runs in the student's notebook.
+ */
+export function explainFrozen(error: string): string {
+  if (!FROZEN_WRITE.test(error)) return error;
+  const nl = error.indexOf('\n');
+  const note = '(The grading sandbox freezes built-in objects and prototypes, standard globals and the course library; a solution may not change them.)';
+  return nl < 0 ? `${error}\n${note}` : `${error.slice(0, nl)}\n${note}${error.slice(nl)}`;
+}
+
 /** Longest student-controlled text kept in a result (notes, messages, errors), in characters. */
 export const RESULT_TEXT_CAP = 1000;
 
@@ -344,7 +359,7 @@ export async function gradeSubmission(input: GradeInput): Promise<SubmissionResu
   };
   result.isolation = run.isolation;
   run.cells.forEach((c, i) => {
-    if (!c.ok && plan[i].kind === 'solution') result.cell_errors.push({ id: c.id, error: capText(c.error, RESULT_TEXT_CAP) });
+    if (!c.ok && plan[i].kind === 'solution') result.cell_errors.push({ id: c.id, error: capText(explainFrozen(c.error), RESULT_TEXT_CAP) });
   });
   if (run.rejected > 0) recovery.push(`${run.rejected} sandbox report line(s) rejected (forged or malformed)`);
   if (run.outputNote) recovery.push(run.outputNote);

@@ -24,18 +24,22 @@
  *   `globalThis`, or a later write to tslab's shared exports, never reaches
  *   them. Registrations made outside instructor test cells are dropped.
  */
-// Load order matters: the lib's check module captures its primitives at load.
-// eslint-disable-next-line @typescript-eslint/no-var-requires
+// Load order matters: the realm's intrinsics are frozen first (realm.ts), then
+// the lib's check module captures its primitives at load.
+/* eslint-disable @typescript-eslint/no-var-requires */
+const realm = require('./realm') as typeof import('./realm');
+realm.lockdownIntrinsics();
 const check = require('@course-kit/lib/dist/check') as typeof import('@course-kit/lib/dist/check');
 import type { PlainValue, TestOptions } from '@course-kit/lib/dist/check';
 import type { Compiled, MergedGroup, PlanCell, SandboxStart } from './protocol';
 import { SEGMENT_HOOK } from './segments';
 
-/* eslint-disable @typescript-eslint/no-var-requires */
 const fs = require('fs') as typeof import('fs');
+const { dirname: pathDirname, sep: pathSep } = require('path') as typeof import('path');
 const ModuleCtor = require('module') as {
   _load: (...a: unknown[]) => unknown;
   _cache: Record<string, unknown>;
+  prototype: object;
   new (id: string): { filename: string; loaded: boolean; exports: unknown };
 };
 const writeSync = fs.writeSync;
@@ -153,15 +157,29 @@ for (const m of ['net', 'tls', 'http', 'https', 'http2', 'dgram', 'dns', 'dns/pr
 /** Make network and process modules unloadable and remove fetch & co. */
 function lockDown(): void {
   const load = ModuleCtor._load;
+  // The course library's modules are hardened as they finish loading (instructor cells call them too).
+  const libDir = pathDirname(require.resolve('@course-kit/lib/package.json')) + pathSep + 'dist' + pathSep;
+  const hardenLib = () => realm.hardenLoadedModules(ModuleCtor._cache as Parameters<typeof realm.hardenLoadedModules>[0], [libDir]);
   const guarded = function (this: unknown, ...args: unknown[]) {
     const request = args[0];
     const name = typeof request === 'string' && sliceOf(request, 0, 5) === 'node:' ? sliceOf(request, 5) : request;
     if (typeof name === 'string' && BLOCKED[name] === true) {
       throw new Error(`the grading sandbox does not allow module "${name}"`);
     }
-    return ReflectApply(load, this, args);
+    const exported = ReflectApply(load, this, args);
+    hardenLib();
+    return exported;
   };
   ObjectDefineProperty(ModuleCtor, '_load', { value: guarded, writable: false, configurable: false });
+  hardenLib();
+  // The module system itself (resolution, loaders, Module.prototype.require) and what the library reads files and
+  // builds paths with: none of those functions can be replaced (shallow: Node's own state behind them stays live).
+  ObjectFreeze(ModuleCtor.prototype);
+  ObjectFreeze((ModuleCtor as unknown as { _extensions: object })._extensions);
+  ObjectFreeze(ModuleCtor);
+  ObjectFreeze(fs);
+  ObjectFreeze(require('path'));
+
   // process.getBuiltinModule loads built-ins without Module._load; process.binding & co reach native bindings.
   const getBuiltin = (process as { getBuiltinModule?: (id: string) => unknown }).getBuiltinModule;
   if (typeof getBuiltin === 'function') {
@@ -182,9 +200,6 @@ function lockDown(): void {
       // not configurable in this Node: the permission model and the blocklist still apply
     }
   }
-  // The static side of the built-ins instructor code calls (Object.defineProperty in every compiled cell,
-  // JSON, Math, Reflect...) cannot be replaced; prototypes stay writable (student code may extend them).
-  for (const c of [Object, Reflect, JSON, Math, Array, Number, String, Boolean, Symbol, Promise, Proxy, Atomics, ArrayBuffer, Date, BigInt]) ObjectFreeze(c);
   for (const g of ['fetch', 'WebSocket', 'EventSource', 'XMLHttpRequest']) {
     ObjectDefineProperty(globalThis, g, {
       get() {
@@ -193,6 +208,11 @@ function lockDown(): void {
       configurable: false,
     });
   }
+  // Built-ins and their prototypes are frozen since the worker started (realm.ts); from here on the global
+  // bindings to them (and to everything else defined so far) cannot be reassigned either.
+  // Not `__tslab__` and `console`: the cell executor sets them around every cell (the worker never reads
+  // `__tslab__` back; `console` only writes the cell's own output).
+  realm.freezeGlobalBindings(['__tslab__', 'console']);
 }
 
 /** An own data property of a thrown value as a string (no getter, no toString of student objects runs). */
@@ -203,10 +223,19 @@ function ownString(o: object, key: string): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
+/**
+ * The built-in error prototypes and their names, captured at start: after
+ * lockdown their `name` is an accessor (SES lets `err.name = …` override it),
+ * which the harness does not call.
+ */
+const BUILTIN_ERROR_NAMES = new Map<object, string>();
+for (const C of [Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError, AggregateError]) BUILTIN_ERROR_NAMES.set(C.prototype, C.name);
+const builtinErrorName = Function.prototype.call.bind(Map.prototype.get) as (m: Map<object, string>, k: object) => string | undefined;
+
 const ErrorProtoName = (o: object): string | undefined => {
-  // The name of an Error subclass lives on its prototype chain (data properties only).
+  // The name of an Error subclass lives on its prototype chain (data properties, or a built-in error's name).
   for (let p: object | null = o, depth = 0; p !== null && depth < 8; p = ObjectGetPrototypeOf(p), depth++) {
-    const n = ownString(p, 'name');
+    const n = ownString(p, 'name') ?? builtinErrorName(BUILTIN_ERROR_NAMES, p);
     if (n !== undefined) return n;
   }
   return undefined;
