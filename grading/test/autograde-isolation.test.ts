@@ -2,9 +2,10 @@
  * The isolation policy: bubblewrap or an explicit, recorded refusal/weakening,
  * and the shape of the bubblewrap command (what is visible, what is shared).
  */
-import { spawnSync } from 'child_process';
+import { spawn, spawnSync } from 'child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'fs';
-import { tmpdir } from 'os';
+import { createServer } from 'net';
+import { networkInterfaces, tmpdir } from 'os';
 import { join } from 'path';
 import { describe, expect, it } from 'vitest';
 import { bwrapArgs, runtimeBinds } from '../src/autograde/isolation';
@@ -55,6 +56,45 @@ describe('isolation policy', () => {
     for (const flag of ['--unshare-all', '--die-with-parent', '--new-session']) expect(args).toContain(flag);
     expect(args.join(' ')).toMatch(/--size 16777216 --tmpfs \/tmp/);
     expect(args).not.toContain('--share-net');
+  });
+
+  it('gives the sandbox no network: sockets to the host, on loopback or an outside address, reach nothing', async () => {
+    // Bubblewrap's network namespace alone (no permission flags, no module blocklist): plain `net.connect`.
+    let connections = 0;
+    const server = createServer((c) => {
+      connections++;
+      c.destroy();
+    });
+    await new Promise<void>((res) => server.listen(0, '0.0.0.0', () => res()));
+    const port = (server.address() as { port: number }).port;
+    const outside = Object.values(networkInterfaces()).flat().find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
+    const hosts = ['127.0.0.1', ...(outside ? [outside] : [])];
+    const script = `const net = require('net'); const out = []; let pending = ${hosts.length};
+for (const host of ${JSON.stringify(hosts)}) {
+  const s = net.connect(${port}, host);
+  const done = (what) => { out.push(host + ' ' + what); s.destroy(); if (--pending === 0) process.stdout.write(JSON.stringify(out.sort())); };
+  s.on('connect', () => done('connected')); s.on('error', (e) => done(e.code)); s.setTimeout(5000, () => done('timeout'));
+}`;
+    const run = (cmd: string, args: string[]) => new Promise<string[]>((res) => {
+      const child = spawn(cmd, args, { env: { PATH: process.env.PATH ?? '' } });
+      let out = '';
+      child.stdout.on('data', (d) => (out += d));
+      child.on('close', () => res(JSON.parse(out || '[]')));
+    });
+    try {
+      const home = sandboxHome();
+      const inside = await run('bwrap', [...bwrapArgs({ reads: sandboxReadList(home), cwd: home, scratchMb: 4 }), '--', process.execPath, '-e', script]);
+      expect(inside).toHaveLength(hosts.length);
+      for (const line of inside) expect(line).not.toMatch(/connected/);
+      expect(connections).toBe(0);
+      // The same script outside the sandbox connects: the check above can fail.
+      const plain = await run(process.execPath, ['-e', script]);
+      expect(plain).toEqual(hosts.map((h) => `${h} connected`).sort());
+      for (let i = 0; i < 50 && connections < hosts.length; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(connections).toBe(hosts.length);
+    } finally {
+      server.close();
+    }
   });
 
   it('shows folders that live under /tmp too (the scratch tmpfs is mounted first, binds over it)', () => {

@@ -9,8 +9,11 @@
  * payload tries to turn that into 20 (or to harm the grader, a sibling or
  * the network); with the defences it stays at 15 (or is marked for review).
  * Without bubblewrap (COURSE_KIT_ISOLATION=permission-only) the filesystem,
- * process and network payloads succeed; with the old harness the integrity
- * payloads did.
+ * process and resource payloads succeed (the network payload is stopped in
+ * the process too; bubblewrap's network namespace on its own is checked in
+ * autograde-isolation.test.ts); with the harness before the hardened realm
+ * the same-realm payloads did. What each payload did on the code before the
+ * fix is recorded in SECURITY-CHECKS.md.
  */
 import { spawn, ChildProcess } from 'child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'fs';
@@ -126,7 +129,7 @@ for (const name of ['net', 'node:net']) {
   try { const net = (process as any).getBuiltinModule(name); const s = net.connect(${'${PORT}'}, '127.0.0.1'); s.on('error', () => {}); sockets++; } catch {}
 }
 try { const dgram = (process as any).getBuiltinModule('dgram'); const u = dgram.createSocket('udp4'); u.send('x', ${'${PORT}'}, '127.0.0.1', () => {}); } catch {}
-const waitUntil = Date.now() + 300; while (Date.now() < waitUntil) {}
+await new Promise((r) => setTimeout(r, 300)); // let the connections be attempted (a busy wait would block them)
 ${WEAK_Q1}`),
     // 4a. Same realm: shadow the names test cells use (test, JSON) and rewrite tslab's shared exports later.
     shadow: submission(`
@@ -154,7 +157,7 @@ try {
     const part = sub0.call(this, b, e);
     const text = new TextDecoder().decode(part);
     if (!text.includes('exports.isSorted(')) return part;
-    return new TextEncoder().encode(text.split('exports.isSorted(').join('((..._a: any[]) => true)('));
+    return new TextEncoder().encode(text.split('exports.isSorted(').join('((..._a) => true)('));
   };
 } catch {}
 ${WEAK_Q1}`),
@@ -240,8 +243,10 @@ afterAll(() => {
 
 /** bubblewrap, unless the run was told to go without (COURSE_KIT_ISOLATION=permission-only shows what the payloads do then). */
 const ISOLATION = process.env.COURSE_KIT_ISOLATION === 'permission-only' ? 'weak: permission model only' : 'bubblewrap';
+/** The weak student's result exactly: 15 points, lost in the same two tests (a bent harness can move points around). */
 const baseline = (id: string) => {
   expect(result(id), id).toMatchObject({ status: 'ok', points: 15, review: null });
+  expect(result(id).tests.filter((t) => !t.passed).map((t) => t.id), id).toEqual(['q1.sorted', 'q1.no-mutation']);
   expect(result(id).isolation).toBe(ISOLATION);
 };
 
@@ -251,7 +256,6 @@ describe('autograder security (one payload per class, in one batch with clean co
     expect(result('partial')).toMatchObject({ status: 'ok', points: 15 });
     expect(result('partial').tests.filter((t) => !t.passed).map((t) => t.id)).toEqual(['q2.big']);
     baseline('weak');
-    expect(result('weak').tests.filter((t) => !t.passed).map((t) => t.id)).toEqual(['q1.sorted', 'q1.no-mutation']);
   });
 
   it('filesystem: no path leads out of the sandbox, through symlinks or ..', () => {
