@@ -143,3 +143,19 @@ for (const host of ${JSON.stringify(hosts)}) {
     }
   }, 400_000);
 });
+
+describe('the event loop in a sandbox', () => {
+  it('lets a cell await timers: no network module starts loading in the background (on Node 22 the sandbox crashed here)', async () => {
+    ensureBuilt();
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const { runInSandbox } = require(join(ROOT, 'grading', 'dist', 'autograde', 'sandbox.js')) as typeof import('../src/autograde/sandbox');
+    const loaded = "require('fs').writeSync(1, JSON.stringify((process as any).moduleLoadList.filter((m: string) => /undici/.test(m))) + '\\n');";
+    const run = await runInSandbox([
+      { id: 'wait', kind: 'solution', code: 'await new Promise((r) => setTimeout(r, 400));\nconst waited = 1;' },
+      { id: 'loaded', kind: 'solution', code: loaded },
+    ], join(ROOT, 'build', '.sandbox', 'event-loop-test'));
+    expect(run.status, run.cause).toBe('ok');
+    expect(run.cells.map((c) => c.ok)).toEqual([true, true]);
+    expect(readFileSync(join(ROOT, 'build', '.sandbox', 'event-loop-test', 'sandbox.stdout.txt'), 'utf8').trim()).toBe('[]');
+  }, 60_000);
+});

@@ -3,7 +3,7 @@
  * process (a lockdown is for the whole process, and this one runs vitest).
  */
 import { execFileSync } from 'child_process';
-import { mkdtempSync, mkdirSync, writeFileSync } from 'fs';
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -144,4 +144,54 @@ describe('hardenLoadedModules', () => {
     // While cycle-b ran, cycle-a was still loading (and cycle-b itself too): neither was hardened then.
     expect(r).toEqual({ late: 2, frozen: true, after: 2 });
   });
+});
+
+describe('the course library in the hardened realm', () => {
+  const LIB_DIST = join(ROOT, 'lib', 'dist') + '/';
+  const smoke = (preload: string[]) => inChild(`
+    realm.lockdownIntrinsics(${JSON.stringify(preload)});
+    const lib = require(${JSON.stringify(join(ROOT, 'lib', 'dist', 'index.js'))});
+    realm.hardenLoadedModules(require.cache, [${JSON.stringify(LIB_DIST)}]);
+    const out = {};
+    try { out.derive = lib.derive('x^3 + 2*x', 'x').evaluate({ x: 2 }); } catch (e) { out.derive = e.constructor.name + ': ' + e.message.split('\\n')[0]; }
+    const net = lib.createNetwork({ inputs: [1, 6, 6], layers: [{ type: 'conv2d', maps: 2, kernel: 3, padding: 1, unit: 'tanh' },
+      { type: 'maxpool', window: 2 }, { type: 'flatten' }, { size: 3, unit: 'softmax' }], loss: 'softmax-cross-entropy', seed: 5 });
+    const row = (f) => Array.from({ length: 36 }, (_, i) => f(i));
+    const r = lib.gradientCheck(net, lib.fromRows([row(Math.sin), row(Math.cos)]), lib.fromRows([[1, 0, 0], [0, 0, 1]]));
+    out.gradientCheck = r.maxRelativeError < 1e-6;
+    out.lenet = lib.lenet5({ seed: 1 }).paramCount;
+    return out;`) as { derive: unknown; gradientCheck: boolean; lenet: number };
+
+  it('works there: networks, LeNet, gradient checks, and mathjs when it was loaded before the lockdown', () => {
+    expect(smoke(['mathjs'])).toEqual({ derive: 14, gradientCheck: true, lenet: 61706 });
+  });
+
+  it('cannot load mathjs after the lockdown (why a sandbox whose cells may use it preloads it)', () => {
+    const r = smoke([]);
+    expect(r).toMatchObject({ gradientCheck: true, lenet: 61706 });
+    expect(r.derive).toMatch(/^TypeError: Cannot assign to read only property/);
+  });
+
+  it('preloads mathjs for exactly the cells that may use it', async () => {
+    const { preloadFor } = await import('../src/autograde/realm');
+    expect(preloadFor(["const d = derive('1/(1+exp(-x))', 'x');"])).toEqual(['mathjs']);
+    expect(preloadFor(['function f() {}', "import { toMathjs } from '@course-kit/lib';"])).toEqual(['mathjs']);
+    expect(preloadFor(['function derivative(y: number) { return y * (1 - y); }', 'const derived = 2;'])).toEqual([]);
+  });
+});
+
+
+describe('a sandbox whose cells use mathjs', () => {
+  it('loads it before the lockdown, so the library’s symbolic functions work in a student cell', async () => {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const { runInSandbox } = require(join(ROOT, 'grading', 'dist', 'autograde', 'sandbox.js')) as typeof import('../src/autograde/sandbox');
+    const work = join(ROOT, 'build', '.sandbox', 'realm-mathjs-test');
+    const run = await runInSandbox([
+      { id: 'setup', kind: 'setup', code: "import { derive } from '@course-kit/lib';" },
+      { id: 'q1', kind: 'solution', code: "const slope = derive('x^3 + 2*x', 'x').evaluate({ x: 2 });\nrequire('fs').writeSync(1, String(slope));" },
+    ], work);
+    expect(run.status, run.cause).toBe('ok');
+    expect(run.cells.map((c) => [c.ok, c.error])).toEqual([[true, ''], [true, '']]);
+    expect(readFileSync(join(work, 'sandbox.stdout.txt'), 'utf8')).toBe('14');
+  }, 60_000);
 });

@@ -22,6 +22,7 @@
  * Student code keeps everything else: its own objects, classes and values.
  */
 import 'ses';
+import { dirname } from 'path';
 
 /** The SES options: freeze and tame, but keep Node's own error, console and locale behaviour (what students see). */
 const LOCKDOWN_OPTIONS = {
@@ -29,16 +30,52 @@ const LOCKDOWN_OPTIONS = {
   stackFiltering: 'verbose',
   consoleTaming: 'unsafe',
   localeTaming: 'unsafe', // `localeCompare` and `toLocaleString` behave as without the sandbox
-  overrideTaming: 'min', // `o.toString = …` still works; 'moderate' would make Error.prototype.constructor an accessor, which util.inspect cannot follow (errors print as {})
+  // `o.toString = …` still works; 'moderate' would make Error.prototype.constructor an accessor, which
+  // util.inspect cannot follow (errors print as {}). See PRELOADABLE for packages that need more.
+  overrideTaming: 'min',
   domainTaming: 'unsafe',
   errorTrapping: 'none', // Node's own handling of uncaught errors and rejections
   unhandledRejectionTrapping: 'none',
   reporting: 'none',
 } as const;
 
-/** Freeze every intrinsic of this realm (once per process; a second call is a no-op). */
-export function lockdownIntrinsics(): void {
+/**
+ * Packages that assign to properties their objects inherit from built-in
+ * prototypes as they load (`exports.hasOwnProperty = …`,
+ * `Unit.prototype.constructor = Unit`): once the prototypes are frozen those
+ * assignments throw (JavaScript's "override mistake"; SES lets only a few be
+ * overridden, and more would break Node's printing of errors). mathjs, which
+ * the course library's symbolic and interop functions load, is one; loading it
+ * takes most of a second, so a sandbox loads it before the lockdown only when
+ * its cells may use it (`preloadFor`).
+ */
+export const PRELOADABLE: Readonly<Record<string, RegExp>> = {
+  mathjs: /\b(?:mathjs|toMathjs|fromMathjs|derive|substitute|derivation|unitDerivations|lossDerivations)\b/,
+};
+
+/** The PRELOADABLE packages some of `codes` may use (a name appears in the code; a false positive only costs time). */
+export function preloadFor(codes: readonly string[]): string[] {
+  return Object.keys(PRELOADABLE).filter((pkg) => codes.some((c) => PRELOADABLE[pkg].test(c)));
+}
+
+/** Load `packages` as the course library resolves them (one that is not installed is skipped). */
+function preload(packages: readonly string[]): void {
+  const from = [dirname(require.resolve('@course-kit/lib/package.json'))];
+  for (const pkg of packages) {
+    let file: string;
+    try {
+      file = require.resolve(pkg, { paths: from });
+    } catch {
+      continue;
+    }
+    require(file);
+  }
+}
+
+/** Freeze every intrinsic of this realm, after loading `packages` (see PRELOADABLE); once per process, a second call is a no-op. */
+export function lockdownIntrinsics(packages: readonly string[] = []): void {
   if (Object.isFrozen(Array.prototype)) return;
+  preload(packages);
   lockdown(LOCKDOWN_OPTIONS);
   Error.prepareStackTrace = v8StackText;
 }

@@ -15,8 +15,10 @@
  *   process, no file beyond the code it runs. Network, process, inspector and
  *   v8 modules are unloadable here as a further layer (also through
  *   process.getBuiltinModule and process.binding).
- * - Student code and the harness share one realm, so the harness never looks
- *   anything up at run time that student code could have replaced: it uses
+ * - Student code and the harness share one realm, hardened before any cell
+ *   runs (realm.ts: SES lockdown freezes every intrinsic, global bindings are
+ *   pinned, the course library's modules hardened). Beneath that the harness
+ *   never looks anything up at run time that student code could replace: it uses
  *   the built-ins captured below (no prototype method calls, no array index
  *   writes, no property reads that could reach a getter on a prototype), and
  *   instructor cells are bound by references captured in advance (see
@@ -24,11 +26,9 @@
  *   `globalThis`, or a later write to tslab's shared exports, never reaches
  *   them. Registrations made outside instructor test cells are dropped.
  */
-// Load order matters: the realm's intrinsics are frozen first (realm.ts), then
-// the lib's check module captures its primitives at load.
+// The realm's intrinsics are frozen (realm.ts) when the plan has arrived, before any cell runs.
 /* eslint-disable @typescript-eslint/no-var-requires */
 const realm = require('./realm') as typeof import('./realm');
-realm.lockdownIntrinsics();
 const check = require('@course-kit/lib/dist/check') as typeof import('@course-kit/lib/dist/check');
 import type { PlainValue, TestOptions } from '@course-kit/lib/dist/check';
 import type { Compiled, MergedGroup, PlanCell, SandboxStart } from './protocol';
@@ -154,7 +154,31 @@ for (const m of ['net', 'tls', 'http', 'https', 'http2', 'dgram', 'dns', 'dns/pr
   BLOCKED[m] = true;
 }
 
-/** Make network and process modules unloadable and remove fetch & co. */
+/** The web network API on the global object (fetch and the classes around it). */
+const NETWORK_GLOBALS = ['fetch', 'WebSocket', 'EventSource', 'XMLHttpRequest', 'FormData', 'Headers', 'Request', 'Response', 'MessageEvent', 'CloseEvent'];
+
+/**
+ * Replace the network globals by getters that refuse. First, before anything
+ * reads the global object's properties: on Node 22 and 24 several are lazy
+ * properties whose first read (even of the descriptor) or redefinition loads
+ * undici, which starts instantiating its WebAssembly HTTP parser; under the
+ * sandbox's address-space cap that fails, and the rejection ends the process
+ * at the next turn of the event loop (a cell awaiting a timer crashed). A
+ * delete does not load it.
+ */
+function removeNetworkGlobals(): void {
+  for (const g of NETWORK_GLOBALS) {
+    ReflectDeleteProperty(globalThis, g);
+    ObjectDefineProperty(globalThis, g, {
+      get() {
+        throw new ErrorCtor(`the grading sandbox does not allow ${g}`);
+      },
+      configurable: false,
+    });
+  }
+}
+
+/** Make network and process modules unloadable. */
 function lockDown(): void {
   const load = ModuleCtor._load;
   // The course library's modules are hardened as they finish loading (instructor cells call them too).
@@ -199,14 +223,6 @@ function lockDown(): void {
     } catch {
       // not configurable in this Node: the permission model and the blocklist still apply
     }
-  }
-  for (const g of ['fetch', 'WebSocket', 'EventSource', 'XMLHttpRequest']) {
-    ObjectDefineProperty(globalThis, g, {
-      get() {
-        throw new Error(`the grading sandbox does not allow ${g}`);
-      },
-      configurable: false,
-    });
   }
   // Built-ins and their prototypes are frozen since the worker started (realm.ts); from here on the global
   // bindings to them (and to everything else defined so far) cannot be reassigned either.
@@ -713,6 +729,7 @@ async function runCells(start: SandboxStart): Promise<void> {
   const { cells, cwd } = start;
   const groups: (MergedGroup | undefined)[] = [];
   for (const g of start.groups) groups[g.first] = g;
+  removeNetworkGlobals();
   bindCells();
   const execute = start.compile === 'local' ? localExecute(cwd) : remoteExecute(cwd);
   ObjectDefineProperty(globalThis, SEGMENT_HOOK, { value: segmentHook, writable: false, configurable: false, enumerable: false });
@@ -737,6 +754,10 @@ async function runCells(start: SandboxStart): Promise<void> {
 process.once('message', (msg: SandboxStart) => {
   nonce = StringCtor(msg.nonce);
   process.disconnect();
+  // Packages the cells may use that cannot load into a frozen realm load first (realm.ts, PRELOADABLE).
+  const codes: string[] = [];
+  for (const c of msg.cells) codes.push(c.code);
+  realm.lockdownIntrinsics(realm.preloadFor(codes));
   runCells(msg).catch((e) => {
     try {
       send('fatal', '"error":' + str(errorText(e)));
