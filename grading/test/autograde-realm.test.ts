@@ -133,6 +133,21 @@ describe('hardenLoadedModules', () => {
     });
   });
 
+  it('still hardens the library when student code has planted entries in the module cache that cannot be hardened', () => {
+    writeFileSync(join(dir, 'lib', 'b.js'), 'exports.g = () => 2;\n');
+    const r = inChild(`
+      realm.lockdownIntrinsics();
+      const libDir = ${JSON.stringify(join(dir, 'lib') + '/')};
+      const trap = () => { throw new Error('trap'); };
+      require.cache[libDir + 'proxy.js'] = new Proxy({}, { get: trap });
+      require.cache[libDir + 'exports.js'] = { loaded: true, exports: new Proxy({}, { ownKeys: trap, getPrototypeOf: trap, isExtensible: trap, preventExtensions: trap }) };
+      Object.defineProperty(require.cache, libDir + 'getter.js', { get: trap, enumerable: true, configurable: true });
+      const b = require(libDir + 'b.js');
+      const n = realm.hardenLoadedModules(require.cache, [libDir]);
+      return { n, frozen: Object.isFrozen(b), again: realm.hardenLoadedModules(require.cache, [libDir]) };`);
+    expect(r).toEqual({ n: 1, frozen: true, again: 0 });
+  });
+
   it('leaves a module that is still loading (a require cycle) until it has loaded', () => {
     writeFileSync(join(dir, 'lib', 'cycle-a.js'), "exports.early = 1;\nrequire('./cycle-b');\nexports.late = 2;\n");
     writeFileSync(join(dir, 'lib', 'cycle-b.js'), `exports.seen = require(${JSON.stringify(REALM)}).hardenLoadedModules(require.cache, [__dirname + '/']);\n`);

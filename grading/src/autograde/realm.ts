@@ -129,15 +129,23 @@ export function hardenLoadedModules(cache: Record<string, { exports?: unknown; l
   let n = 0;
   for (const filename of Object.keys(cache)) {
     if (hardened.has(filename) || !dirs.some((d) => filename.startsWith(d))) continue;
-    const m = cache[filename];
-    if (!m || m.loaded !== true) continue;
-    hardened.add(filename);
-    if ((typeof m.exports === 'object' && m.exports !== null) || typeof m.exports === 'function') harden(m.exports);
-    // The module record and its cache entry stay what they are: a later `require` of the same file (by any
-    // specifier) gets these exports, not ones student code put there. (Shallow: Node still appends to `children`.)
-    Object.freeze(m);
-    Reflect.defineProperty(cache, filename, { writable: false, configurable: false });
-    n++;
+    // Student code can add entries to the cache too: only data entries, read without running a getter.
+    const entry = Reflect.getOwnPropertyDescriptor(cache, filename);
+    const m = entry && Object.hasOwn(entry, 'value') ? (entry.value as { exports?: unknown; loaded?: boolean } | undefined) : undefined;
+    if (!m || typeof m !== 'object') continue;
+    try {
+      if (m.loaded !== true) continue;
+      hardened.add(filename);
+      if ((typeof m.exports === 'object' && m.exports !== null) || typeof m.exports === 'function') harden(m.exports);
+      // The module record and its cache entry stay what they are: a later `require` of the same file (by any
+      // specifier) gets these exports, not ones student code put there. (Shallow: Node still appends to `children`.)
+      Object.freeze(m);
+      Reflect.defineProperty(cache, filename, { writable: false, configurable: false });
+      n++;
+    } catch {
+      // An entry that cannot be hardened (a Proxy planted by student code) is the student's own; the others still are.
+      hardened.add(filename);
+    }
   }
   return n;
 }
