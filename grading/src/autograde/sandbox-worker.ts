@@ -224,7 +224,7 @@ function lockDown(): void {
       // not configurable in this Node: the permission model and the blocklist still apply
     }
   }
-  // Built-ins and their prototypes are frozen since the worker started (realm.ts); from here on the global
+  // Built-ins and their prototypes are frozen since the plan arrived (realm.ts); from here on the global
   // bindings to them (and to everything else defined so far) cannot be reassigned either.
   // Not `__tslab__` and `console`: the cell executor sets them around every cell (the worker never reads
   // `__tslab__` back; `console` only writes the cell's own output).
@@ -755,9 +755,7 @@ process.once('message', (msg: SandboxStart) => {
   nonce = StringCtor(msg.nonce);
   process.disconnect();
   // Packages the cells may use that cannot load into a frozen realm load first (realm.ts, PRELOADABLE).
-  const codes: string[] = [];
-  for (const c of msg.cells) codes.push(c.code);
-  realm.lockdownIntrinsics(realm.preloadFor(codes));
+  realm.lockdownIntrinsics(realm.preloadFor(msg.cells.map((c) => c.code)));
   runCells(msg).catch((e) => {
     try {
       send('fatal', '"error":' + str(errorText(e)));
