@@ -7,7 +7,7 @@
  * ("weak") earns 15 of 20: its isSorted always answers false and sorts its
  * input in place, so q1.sorted and the hidden no-mutation test fail. Each
  * payload tries to turn that into 20 (or to harm the grader, a sibling or
- * the network); with the defences it stays at 15 (or is marked for review).
+ * the network); with the defences it stays at 15.
  * Without bubblewrap (COURSE_KIT_ISOLATION=permission-only) the filesystem,
  * process and resource payloads succeed (the network payload is stopped in
  * the process too; bubblewrap's network namespace on its own is checked in
@@ -50,7 +50,8 @@ const SOURCE: Notebook = {
       '// END HIDDEN TESTS',
     ].join('\n'), { question: 'q1', points: 10 }),
     code('solution', 'q2-solution', 'function double(x: number): number {\n  // BEGIN SOLUTION\n  return 2 * x;\n  // END SOLUTION\n}', { question: 'q2' }),
-    code('tests', 'q2-tests', "test('q2.two', 'double(2)', () => double(2), { expect: 4 });\n// BEGIN HIDDEN TESTS\ntest('q2.big', 'double(21)', () => double(21));\n// END HIDDEN TESTS", { question: 'q2', points: 10 }),
+    // q2.big's value is computed at the top level of the cell (as fixtures often are), calling student code there.
+    code('tests', 'q2-tests', "test('q2.two', 'double(2)', () => double(2), { expect: 4 });\n// BEGIN HIDDEN TESTS\nconst big = double(21);\ntest('q2.big', 'double(21)', () => big);\n// END HIDDEN TESTS", { question: 'q2', points: 10 }),
   ],
 };
 
@@ -197,6 +198,13 @@ function isSorted(a: number[]): boolean { return tampered ? a.every((v, i) => i 
     extendsBuiltin: submission(`
 Object.defineProperty(Array.prototype, 'sum', { value: function (this: number[]) { return this.reduce((a, b) => a + b, 0); } });
 ${REFERENCE_Q1}`),
+    // 4h. Same realm: student code that an instructor test cell calls at its top level registers the test that
+    // cell is about to register, with a value of its choosing, then stops the cell before the genuine registration.
+    registersFromCall: submission(WEAK_Q1, `let armed = true;
+function double(x: number): number {
+  if (x === 21 && armed) { armed = false; require('@course-kit/lib').test('q2.big', 'double(21)', () => 42); throw new Error('stop the cell'); }
+  return x + 2;
+}`),
     // 4g. Same realm: drive the harness directly — register a forged result for a test before the instructor's own.
     forged: submission(`
 const libTest = require('@course-kit/lib').test;
@@ -287,6 +295,11 @@ describe('autograder security (one payload per class, in one batch with clean co
     baseline('library');
   });
 
+  it('same realm: only the instructor cell itself registers tests; student code it calls cannot', () => {
+    expect(result('registersFromCall')).toMatchObject({ status: 'ok', points: 10, review: null });
+    expect(result('registersFromCall').tests.filter((t) => !t.passed).map((t) => t.id)).toEqual(['q1.sorted', 'q1.no-mutation', 'q2.big']);
+  });
+
   it('a cell that changes a built-in fails in the sandbox, and its error says why', () => {
     const r = result('extendsBuiltin');
     expect(r).toMatchObject({ status: 'ok', points: 10, review: null });
@@ -298,13 +311,50 @@ describe('autograder security (one payload per class, in one batch with clean co
     expect(feedbackHtml(r)).toMatch(/grading sandbox freezes built-in objects/);
   });
 
-  it('same realm: a report only a tampered harness sends is not credited and is marked for review', () => {
-    const r = result('forged');
-    expect(r.points).toBe(0);
-    expect(r.review).toMatch(/q1\.sorted reported twice/);
-    expect(r.tests.every((t) => !t.passed)).toBe(true);
-    expect(feedbackHtml(r)).toMatch(/Marked for review/);
+  it('same realm: a test registered by student code, ahead of the instructor cell\'s own, is dropped', () => {
+    // (Before registrations had to come from the instructor cell itself, this made the genuine report a duplicate:
+    // the submission was marked for review. Now the forged registration never counts.)
+    baseline('forged');
   });
+
+  it('instructor cells register tests through every way of importing test()', async () => {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const { runInSandbox } = require(join(ROOT, 'grading', 'dist', 'autograde', 'sandbox.js')) as typeof import('../src/autograde/sandbox');
+    const run = await runInSandbox([
+      { id: 'setup', kind: 'setup', code: "import { test } from '@course-kit/lib';" },
+      { id: 'a', kind: 'tests', code: "test('q.setup-import', 'd', () => 1);" },
+      { id: 'b', kind: 'tests', code: "import { test as t2 } from '@course-kit/lib';\nt2('q.cell-import', 'd', () => 2);" },
+      { id: 'c', kind: 'tests', code: "import * as lib from '@course-kit/lib';\nlib.test('q.namespace', 'd', () => 3);" },
+      { id: 'd', kind: 'tests', code: "const { test: t4 } = require('@course-kit/lib/dist/check');\nt4('q.require', 'd', () => 4);" },
+    ], join(dir, 'import-forms-work'));
+    expect(run.status, run.cause).toBe('ok');
+    expect(run.tampered).toEqual([]);
+    expect(run.tests.map((t) => [t.id, t.value])).toEqual([['q.setup-import', 1], ['q.cell-import', 2], ['q.namespace', 3], ['q.require', 4]]);
+  }, 60_000);
+
+  it('a student timer that fires while an asynchronous instructor test cell awaits cannot register a test', async () => {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const { runInSandbox } = require(join(ROOT, 'grading', 'dist', 'autograde', 'sandbox.js')) as typeof import('../src/autograde/sandbox');
+    const run = await runInSandbox([
+      { id: 'setup', kind: 'setup', code: "import { test } from '@course-kit/lib';" },
+      { id: 's', kind: 'solution', code: "const lib5 = require('@course-kit/lib');\nsetInterval(() => lib5.test('q.forged', 'd', () => 1), 0);" },
+      { id: 't', kind: 'tests', code: "await new Promise((r) => setTimeout(r, 100));\ntest('q.real', 'd', () => 2);" },
+    ], join(dir, 'timer-work'));
+    expect(run.status, run.cause).toBe('ok');
+    expect(run.tests.map((t) => t.id)).toEqual(['q.real']);
+  }, 60_000);
+
+  it('the parent marks for review reports the genuine harness never sends (here: one test reported twice)', async () => {
+    // An instructor cell that registers one id twice makes the genuine harness send what only a harness whose
+    // report nonce had leaked would send otherwise.
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const { runInSandbox } = require(join(ROOT, 'grading', 'dist', 'autograde', 'sandbox.js')) as typeof import('../src/autograde/sandbox');
+    const run = await runInSandbox([
+      { id: 'setup', kind: 'setup', code: "import { test } from '@course-kit/lib';" },
+      { id: 't', kind: 'tests', code: "test('q.same', 'once', () => 1);\ntest('q.same', 'twice', () => 2);" },
+    ], join(dir, 'review-work'));
+    expect(run.tampered).toEqual(['test q.same reported twice', 'result of q.same out of order']);
+  }, 60_000);
 
   it('resources: output, scratch disk and student strings are capped; bidi controls are neutralised', () => {
     const r = result('resources');

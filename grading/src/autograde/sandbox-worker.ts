@@ -135,9 +135,28 @@ let registered = newRegistry();
 /** Registrations count only while an instructor test cell runs (a student's own test() calls elsewhere are dropped). */
 let acceptTests = false;
 
+/**
+ * The library's test() as instructor cells see it (instructorExports,
+ * instructorRequire): a wrapper that marks the call as theirs. A test
+ * registers only through it, so student code an instructor test cell calls
+ * (at its top level, say) cannot register a test, even while the cell's
+ * registrations are accepted. No student code runs while the flag is set:
+ * test() only hands its arguments to the grader below.
+ */
+const libTest = check.test;
+let instructorCalling = false;
+const instructorTest = function (...args: unknown[]): unknown {
+  instructorCalling = true;
+  try {
+    return ReflectApply(libTest, undefined, args);
+  } finally {
+    instructorCalling = false;
+  }
+};
+
 // The grader: test() in the notebook hands over its value producer.
 check.installGrader((id, description, produce, options) => {
-  if (!acceptTests) return;
+  if (!acceptTests || !instructorCalling) return;
   const r = ObjectCreate(null) as Registered;
   r.id = typeof id === 'string' ? id : 'non-string test id';
   r.description = typeof description === 'string' ? description : '';
@@ -626,7 +645,7 @@ instructorHandler.get = (_t, k) => {
 };
 const bind = (k: string | symbol, v: unknown) => {
   const d = ObjectCreate(null) as PropertyDescriptor;
-  d.value = v;
+  d.value = v === libTest ? instructorTest : v;
   d.writable = true;
   d.enumerable = true;
   d.configurable = true;
@@ -662,16 +681,58 @@ function makeInstructorRequire(shared: (id: string) => unknown): (id: string) =>
   const handler = ObjectCreate(null) as ProxyHandler<(id: string) => unknown>;
   handler.apply = (_t, self, args: unknown[]) => {
     const id = args[0];
-    if (typeof id === 'string' && ObjectHasOwn(instructorModules, id)) return instructorModules[id];
+    if (typeof id === 'string' && ObjectHasOwn(instructorModules, id)) return instructorView(instructorModules[id]);
     const m = ReflectApply(shared, self, args);
     if (!studentRan && typeof id === 'string') {
       const d = ObjectCreate(null) as PropertyDescriptor;
       d.value = m;
       ReflectDefineProperty(instructorModules, id, d);
     }
-    return m;
+    return instructorView(m);
   };
   return new ProxyCtor(shared, handler);
+}
+
+/** The library modules that export test() (the package's index and its check module), loaded before student code. */
+const TEST_MODULES = new Map<unknown, object>();
+const mapGet = Function.prototype.call.bind(Map.prototype.get) as (m: Map<unknown, object>, k: unknown) => object | undefined;
+
+/**
+ * A library module as instructor cells get it: its own exports, but `test`
+ * is instructorTest. (A view on a target of its own: the module is frozen,
+ * and a proxy of it could not answer `test` differently.)
+ */
+function makeTestModuleView(real: object): object {
+  const h = ObjectCreate(null) as ProxyHandler<object>;
+  h.get = (_t, k) => (k === 'test' ? instructorTest : ReflectGet(real, k));
+  h.has = (_t, k) => ReflectHas(real, k);
+  h.ownKeys = () => ReflectOwnKeys(real);
+  h.getOwnPropertyDescriptor = (_t, k) => {
+    const d = ReflectGetOwnPropertyDescriptor(real, k);
+    if (!d) return undefined;
+    const v = ObjectCreate(null) as PropertyDescriptor;
+    v.value = k === 'test' ? instructorTest : ReflectGet(real, k);
+    v.enumerable = d.enumerable;
+    v.writable = false;
+    v.configurable = true;
+    return v;
+  };
+  h.set = () => false;
+  h.defineProperty = () => false;
+  h.deleteProperty = () => false;
+  return new ProxyCtor(ObjectCreate(null), h);
+}
+
+function instructorView(m: unknown): unknown {
+  return mapGet(TEST_MODULES, m) ?? m;
+}
+
+/** Load the library before any cell (its modules are then hardened, see lockDown) and prepare the instructor views. */
+function prepareTestModules(): void {
+  for (const id of ['@course-kit/lib', '@course-kit/lib/dist/check']) {
+    const m = require(id) as object;
+    TEST_MODULES.set(m, makeTestModuleView(m));
+  }
 }
 
 const TSLAB_PUBLISH = '(x) => {globalThis.__tslab__ = x; }';
@@ -730,6 +791,7 @@ async function runCells(start: SandboxStart): Promise<void> {
   const groups: (MergedGroup | undefined)[] = [];
   for (const g of start.groups) groups[g.first] = g;
   removeNetworkGlobals();
+  prepareTestModules();
   bindCells();
   const execute = start.compile === 'local' ? localExecute(cwd) : remoteExecute(cwd);
   ObjectDefineProperty(globalThis, SEGMENT_HOOK, { value: segmentHook, writable: false, configurable: false, enumerable: false });
