@@ -8,6 +8,7 @@ import { createServer } from 'net';
 import { networkInterfaces, tmpdir } from 'os';
 import { join } from 'path';
 import { describe, expect, it } from 'vitest';
+import { runInSandbox } from '../src/autograde/sandbox';
 import { bwrapArgs, runtimeBinds } from '../src/autograde/isolation';
 import { sandboxHome, sandboxReadList } from '../src/autograde/sandbox-env';
 import { HW1_SOURCE, ROOT, ensureBuilt } from './autograde-helpers';
@@ -147,8 +148,6 @@ for (const host of ${JSON.stringify(hosts)}) {
 describe('the event loop in a sandbox', () => {
   it('lets a cell await timers: no network module starts loading in the background (on Node 22 the sandbox crashed here)', async () => {
     ensureBuilt();
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
-    const { runInSandbox } = require(join(ROOT, 'grading', 'dist', 'autograde', 'sandbox.js')) as typeof import('../src/autograde/sandbox');
     const loaded = "require('fs').writeSync(1, JSON.stringify((process as any).moduleLoadList.filter((m: string) => /undici/.test(m))) + '\\n');";
     const run = await runInSandbox([
       { id: 'wait', kind: 'solution', code: 'await new Promise((r) => setTimeout(r, 400));\nconst waited = 1;' },

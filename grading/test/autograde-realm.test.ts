@@ -7,6 +7,7 @@ import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { runInSandbox } from '../src/autograde/sandbox';
 import { ROOT, ensureBuilt } from './autograde-helpers';
 
 const REALM = join(ROOT, 'grading', 'dist', 'autograde', 'realm.js');
@@ -198,8 +199,6 @@ describe('the course library in the hardened realm', () => {
 
 describe('a sandbox whose cells use mathjs', () => {
   it('loads it before the lockdown, so the library’s symbolic functions work in a student cell', async () => {
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
-    const { runInSandbox } = require(join(ROOT, 'grading', 'dist', 'autograde', 'sandbox.js')) as typeof import('../src/autograde/sandbox');
     const work = join(ROOT, 'build', '.sandbox', 'realm-mathjs-test');
     const run = await runInSandbox([
       { id: 'setup', kind: 'setup', code: "import { derive } from '@course-kit/lib';" },

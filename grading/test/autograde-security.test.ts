@@ -21,6 +21,7 @@ import { createServer, Server } from 'net';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runInSandbox } from '../src/autograde/sandbox';
 import { BatchSummary, autogradeBatch } from '../src/autograde/batch';
 import { feedbackHtml } from '../src/autograde/feedback';
 import { SubmissionResult } from '../src/autograde/grade';
@@ -318,8 +319,6 @@ describe('autograder security (one payload per class, in one batch with clean co
   });
 
   it('instructor cells register tests through every way of importing test()', async () => {
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
-    const { runInSandbox } = require(join(ROOT, 'grading', 'dist', 'autograde', 'sandbox.js')) as typeof import('../src/autograde/sandbox');
     const run = await runInSandbox([
       { id: 'setup', kind: 'setup', code: "import { test } from '@course-kit/lib';" },
       { id: 'a', kind: 'tests', code: "test('q.setup-import', 'd', () => 1);" },
@@ -333,8 +332,6 @@ describe('autograder security (one payload per class, in one batch with clean co
   }, 60_000);
 
   it('a student timer that fires while an asynchronous instructor test cell awaits cannot register a test', async () => {
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
-    const { runInSandbox } = require(join(ROOT, 'grading', 'dist', 'autograde', 'sandbox.js')) as typeof import('../src/autograde/sandbox');
     const run = await runInSandbox([
       { id: 'setup', kind: 'setup', code: "import { test } from '@course-kit/lib';" },
       { id: 's', kind: 'solution', code: "const lib5 = require('@course-kit/lib');\nsetInterval(() => lib5.test('q.forged', 'd', () => 1), 0);" },
@@ -347,8 +344,6 @@ describe('autograder security (one payload per class, in one batch with clean co
   it('the parent marks for review reports the genuine harness never sends (here: one test reported twice)', async () => {
     // An instructor cell that registers one id twice makes the genuine harness send what only a harness whose
     // report nonce had leaked would send otherwise.
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
-    const { runInSandbox } = require(join(ROOT, 'grading', 'dist', 'autograde', 'sandbox.js')) as typeof import('../src/autograde/sandbox');
     const run = await runInSandbox([
       { id: 'setup', kind: 'setup', code: "import { test } from '@course-kit/lib';" },
       { id: 't', kind: 'tests', code: "test('q.same', 'once', () => 1);\ntest('q.same', 'twice', () => 2);" },

@@ -704,14 +704,15 @@ const mapGet = Function.prototype.call.bind(Map.prototype.get) as (m: Map<unknow
  */
 function makeTestModuleView(real: object): object {
   const h = ObjectCreate(null) as ProxyHandler<object>;
-  h.get = (_t, k) => (k === 'test' ? instructorTest : ReflectGet(real, k));
+  const get = (k: string | symbol) => (k === 'test' ? instructorTest : ReflectGet(real, k));
+  h.get = (_t, k) => get(k);
   h.has = (_t, k) => ReflectHas(real, k);
   h.ownKeys = () => ReflectOwnKeys(real);
   h.getOwnPropertyDescriptor = (_t, k) => {
     const d = ReflectGetOwnPropertyDescriptor(real, k);
     if (!d) return undefined;
     const v = ObjectCreate(null) as PropertyDescriptor;
-    v.value = k === 'test' ? instructorTest : ReflectGet(real, k);
+    v.value = get(k);
     v.enumerable = d.enumerable;
     v.writable = false;
     v.configurable = true;
